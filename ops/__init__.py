@@ -1,0 +1,1 @@
+"""Everything an operator runs: CLI, sandboxes, benchmarks, migrations, deployment files."""

