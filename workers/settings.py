@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     gateway_max_body_bytes: int = 1024 * 1024
     dedup_retention_seconds: int = 7 * 24 * 3600
+    # Gateway: account look-ups cached in-process; Redis calls time out fast; 503s ask the
+    # sender to retry after this many seconds.
+    gateway_account_cache_seconds: float = 30.0
+    gateway_redis_timeout_seconds: float = 1.0
+    gateway_retry_after_seconds: int = 30
 
     smartlead_base_url: str = "https://server.smartlead.ai/api/v1"
     hubspot_base_url: str = "https://api.hubapi.com"
