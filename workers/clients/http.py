@@ -23,6 +23,7 @@ from __future__ import annotations
 import email.utils
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -47,6 +48,9 @@ DEFAULT_RETRY_AFTER = 5.0  # a 429 without a usable Retry-After header
 CONNECT_TIMEOUT = 5.0
 POOL_TIMEOUT = 10.0
 MAX_ERROR_TEXT = 300
+
+_PRE_RE = re.compile(r"(?is)<pre>(.*?)</pre>")
+_TAG_RE = re.compile(r"<[^>]+>")
 
 log = get_logger("workers.clients.http")
 
@@ -134,6 +138,11 @@ def server_message(response: httpx.Response) -> str:
                 break
     if not text:
         text = response.text.strip()
+        if "html" in response.headers.get("content-type", ""):
+            # Express answers a wrong path/method with "<pre>Cannot POST /api/v1/...</pre>".
+            pre = _PRE_RE.search(text)
+            text = pre.group(1) if pre else _TAG_RE.sub(" ", text)
+            text = " ".join(text.split())
     if len(text) > MAX_ERROR_TEXT:
         text = text[:MAX_ERROR_TEXT] + "..."
     return redact(text)

@@ -1,0 +1,331 @@
+"""Typed Smartlead answers that tolerate the real API's quirks (see shared/smartlead-api.md):
+counts as strings ("42"), reputations as "97%", camelCase ``delayInDays`` on read, unknown
+extra fields kept (``extra="allow"``) so a new field never breaks a task."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def _loose_int(value: Any) -> int:
+    """"42" -> 42, 42.0 -> 42, None/"" -> 0, "97%" -> 97."""
+    if value is None or isinstance(value, bool):
+        return int(bool(value))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    text = str(value).strip().rstrip("%").strip()
+    if not text:
+        return 0
+    return int(float(text))
+
+
+def _loose_optional_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return _loose_int(value)
+
+
+def _percent(value: Any) -> float | None:
+    """"97%" -> 97.0, "97" -> 97.0, 97 -> 97.0, None/"" -> None."""
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().rstrip("%").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+LooseInt = Annotated[int, BeforeValidator(_loose_int)]
+OptionalInt = Annotated[int | None, BeforeValidator(_loose_optional_int)]
+Percent = Annotated[float | None, BeforeValidator(_percent)]
+
+CampaignStatusCommand = Literal["START", "PAUSED", "STOPPED"]
+CAMPAIGN_STATUS_COMMANDS: tuple[str, ...] = ("START", "PAUSED", "STOPPED")
+LEAD_SETTINGS_KEYS = frozenset({
+    "ignore_global_block_list",
+    "ignore_unsubscribe_list",
+    "ignore_duplicate_leads_in_other_campaign",
+    "ignore_community_bounce_list",
+})
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Campaign(_Answer):
+    id: int
+    name: str | None = None
+    status: str | None = None  # DRAFTED | ACTIVE | PAUSED | STOPPED | COMPLETED
+    client_id: int | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    track_settings: Any = None
+    stop_lead_settings: Any = None
+    scheduler_cron_value: dict[str, Any] | None = None
+    min_time_btwn_emails: OptionalInt = None  # sic: the API spells it with "btwn"
+    max_leads_per_day: OptionalInt = None
+    follow_up_percentage: OptionalInt = None
+    unsubscribe_text: str | None = None
+    send_as_plain_text: bool | None = None
+    parent_campaign_id: int | None = None
+
+
+class CreatedCampaign(_Answer):
+    ok: bool = True
+    id: int
+    name: str | None = None
+    created_at: str | None = None
+
+
+class Schedule(BaseModel):
+    """The flat body of POST /campaigns/{id}/schedule: the backend wants all six fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timezone: str
+    days_of_the_week: list[int]
+    start_hour: str  # "HH:MM"
+    end_hour: str
+    min_time_btw_emails: int  # minutes (the write side spells it "btw")
+    max_new_leads_per_day: int
+    schedule_start_time: str | None = None
+
+    @field_validator("days_of_the_week")
+    @classmethod
+    def _days(cls, days: list[int]) -> list[int]:
+        if not days or any(d < 0 or d > 6 for d in days):
+            raise ValueError("days_of_the_week: 0=Sunday .. 6=Saturday, at least one")
+        return days
+
+    @field_validator("start_hour", "end_hour")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        hh, _, mm = value.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and len(mm) == 2 and 0 <= int(hh) <= 23
+                and 0 <= int(mm) <= 59):
+            raise ValueError("hours are 'HH:MM'")
+        return value
+
+    def to_body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class SeqDelay(_Answer):
+    # Read answers use camelCase ``delayInDays``; writes must use ``delay_in_days``.
+    delay_in_days: LooseInt = Field(
+        default=0, validation_alias=AliasChoices("delay_in_days", "delayInDays"))
+
+
+class SequenceStep(_Answer):
+    id: int | None = None
+    seq_number: LooseInt
+    seq_delay_details: SeqDelay = Field(default_factory=SeqDelay)
+    subject: str | None = ""
+    email_body: str | None = ""
+    seq_variants: list[dict[str, Any]] | None = Field(
+        default=None, validation_alias=AliasChoices("seq_variants", "sequence_variants"))
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "seq_number": self.seq_number,
+            "seq_delay_details": {"delay_in_days": self.seq_delay_details.delay_in_days},
+            "subject": self.subject or "",
+            "email_body": self.email_body or "",
+        }
+        if self.id is not None:
+            body["id"] = self.id
+        if self.seq_variants:
+            body["seq_variants"] = self.seq_variants
+        return body
+
+
+class WarmupDetails(_Answer):
+    status: str | None = None
+    warmup_reputation: Percent = None  # "97%" -> 97.0
+    total_sent_count: OptionalInt = None
+    total_spam_count: OptionalInt = None
+
+
+class EmailAccount(_Answer):
+    id: int
+    from_email: str | None = None
+    from_name: str | None = None
+    username: str | None = None
+    type: str | None = None
+    client_id: int | None = None
+    is_smtp_success: bool | None = None
+    is_imap_success: bool | None = None
+    message_per_day: OptionalInt = None
+    daily_sent_count: OptionalInt = None
+    warmup_details: WarmupDetails | None = None
+
+    @property
+    def reputation(self) -> float | None:
+        return self.warmup_details.warmup_reputation if self.warmup_details else None
+
+
+class AddLeadsResult(_Answer):
+    ok: bool = True
+    upload_count: LooseInt = 0
+    total_leads: LooseInt = 0
+    already_added_to_campaign: LooseInt = 0
+    duplicate_count: LooseInt = 0
+    invalid_email_count: LooseInt = 0
+    invalid_emails: list[str] = Field(default_factory=list)
+    unsubscribed_leads: LooseInt = 0
+    # When the API lists the unsubscribed addresses (an array) they are kept here.
+    unsubscribed_emails: list[str] = Field(default_factory=list)
+    block_count: LooseInt = 0
+    bounce_count: LooseInt = 0
+    is_lead_limit_exhausted: bool = False
+    lead_import_stopped_count: LooseInt = 0
+
+    @classmethod
+    def from_answer(cls, data: dict[str, Any]) -> AddLeadsResult:
+        data = dict(data)
+        unsub = data.get("unsubscribed_leads")
+        if isinstance(unsub, list):
+            data["unsubscribed_emails"] = [
+                u if isinstance(u, str) else str((u or {}).get("email", "")) for u in unsub]
+            data["unsubscribed_leads"] = len(unsub)
+        return cls.model_validate(data)
+
+
+class LeadCampaignData(_Answer):
+    campaign_id: int
+    campaign_name: str | None = None
+    campaign_lead_map_id: int | None = None
+    lead_category_id: int | None = None
+    lead_status: str | None = None
+
+
+class Lead(_Answer):
+    id: int | None = None
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone_number: str | None = None
+    company_name: str | None = None
+    website: str | None = None
+    location: str | None = None
+    linkedin_profile: str | None = None
+    company_url: str | None = None
+    custom_fields: dict[str, Any] | None = None
+    is_unsubscribed: bool | None = None
+    lead_campaign_data: list[LeadCampaignData] = Field(default_factory=list)
+
+
+class CampaignLead(_Answer):
+    campaign_lead_map_id: int | None = None
+    lead_category_id: int | None = None
+    status: str | None = None  # STARTED | INPROGRESS | COMPLETED | PAUSED | STOPPED | BLOCKED
+    created_at: str | None = None
+    lead: Lead
+
+
+class CampaignLeadsPage(_Answer):
+    total_leads: LooseInt = 0
+    offset: LooseInt = 0
+    limit: LooseInt = 0
+    data: list[CampaignLead] = Field(default_factory=list)
+
+
+class LeadStats(_Answer):
+    total: LooseInt = 0
+    not_started: LooseInt = Field(default=0, validation_alias=AliasChoices("notStarted",
+                                                                           "not_started"))
+    inprogress: LooseInt = 0
+    completed: LooseInt = 0
+    blocked: LooseInt = 0
+    paused: LooseInt = 0
+    stopped: LooseInt = 0
+    interested: LooseInt = 0
+
+
+class CampaignAnalytics(_Answer):
+    id: int | None = None
+    name: str | None = None
+    status: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    sent_count: LooseInt = 0
+    unique_sent_count: LooseInt = 0
+    open_count: LooseInt = 0
+    unique_open_count: LooseInt = 0
+    click_count: LooseInt = 0
+    unique_click_count: LooseInt = 0
+    reply_count: LooseInt = 0
+    bounce_count: LooseInt = 0
+    unsubscribed_count: LooseInt = 0
+    block_count: LooseInt = 0
+    total_count: LooseInt = 0
+    campaign_lead_stats: LeadStats = Field(default_factory=LeadStats)
+
+
+class EmailStat(_Answer):
+    lead_email: str
+    lead_name: str | None = None
+    sequence_number: OptionalInt = None
+    email_subject: str | None = None
+    sent_time: str | None = None
+    open_time: str | None = None
+    click_time: str | None = None
+    reply_time: str | None = None
+    is_unsubscribed: bool | None = None
+    is_bounced: bool | None = None
+
+
+class CampaignStatistics(_Answer):
+    total_stats: LooseInt = 0
+    offset: LooseInt = 0
+    limit: LooseInt = 0
+    data: list[EmailStat] = Field(default_factory=list)
+
+
+class AgencyClient(_Answer):
+    id: int
+    name: str | None = None
+    email: str | None = None
+
+
+class CampaignWebhook(_Answer):
+    id: int
+    name: str | None = None
+    webhook_url: str | None = None
+    event_types: list[str] = Field(default_factory=list)
+    categories: list[str] | None = None
+
+
+__all__ = [
+    "AddLeadsResult",
+    "AgencyClient",
+    "CAMPAIGN_STATUS_COMMANDS",
+    "Campaign",
+    "CampaignAnalytics",
+    "CampaignLead",
+    "CampaignLeadsPage",
+    "CampaignStatistics",
+    "CampaignStatusCommand",
+    "CampaignWebhook",
+    "CreatedCampaign",
+    "EmailAccount",
+    "EmailStat",
+    "LEAD_SETTINGS_KEYS",
+    "Lead",
+    "LeadCampaignData",
+    "LeadStats",
+    "Schedule",
+    "SeqDelay",
+    "SequenceStep",
+    "WarmupDetails",
+]
