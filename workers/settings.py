@@ -57,6 +57,20 @@ class Settings(BaseSettings):
 
     worker_concurrency: int = 4
 
+    # Shared rate limiter (workers/rate_limit.py). Longest a task waits for a token before it
+    # gives its worker slot back and is rescheduled.
+    limiter_max_wait_ms: int = 250
+    # Safety margin: every window is this much longer than the server's (network jitter), and
+    # its limit this much lower.
+    limiter_window_padding_ms: float = 100.0
+    limiter_limit_margin: int = 0
+    # Share of every window that bulk work leaves to webhook-driven (realtime) work.
+    limiter_realtime_reserve: float = 0.1
+    # Penalty when a 429 comes without Retry-After.
+    limiter_default_retry_after: float = 10.0
+    # Bulk tasks of one account running at once (ApiTask with account_concurrency set).
+    bulk_tasks_per_account: int = 2
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.env == "production":

@@ -1,14 +1,14 @@
 """Build an account's API clients: decrypted credentials, base-URL overrides, the shared gate.
 
 ``_gate_for`` is the single place where clients meet the shared rate limiter
-(``workers.rate_limit``); until it is wired every client gets ``NoGate``.
+(``workers.rate_limit``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workers.clients.base import NoGate, RequestGate
+from workers.clients.base import RequestGate
 from workers.clients.errors import PermanentError
 from workers.clients.smartlead import SmartleadClient
 
@@ -29,10 +29,11 @@ def _gate_for(service: str, credential: str, windows: list[tuple[int, float]],
     """The shared limiter's gate for one credential. The limiter keys Redis by a hash of the
     credential, never the credential itself.
 
-    Plug-in point for ``workers.rate_limit``: replace the body with
-    ``return limiter.gate(service, credential, windows, lane)``.
+    Wired to ``workers.rate_limit`` (one limiter per process, shared budget through Redis).
     """
-    return NoGate()
+    from workers.rate_limit import get_limiter
+
+    return get_limiter().gate(service, credential, windows, lane)
 
 
 def smartlead_for(account: Account, *, lane: str = "realtime") -> SmartleadClient:

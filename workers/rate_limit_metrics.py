@@ -1,0 +1,79 @@
+"""Limiter metrics for Prometheus, two ways.
+
+- In-process counters (``leadops_ratelimit_*``) for any process that serves its own registry.
+- Worker processes are many and short-lived, so the same figures are also kept in Redis (one
+  stats hash per key, written by the Lua scripts and the limiter): ``LimiterCollector`` reads
+  them, summed over every process on every host. The gateway's /metrics (or any exporter) adds
+  them with ``render_limiter_metrics()`` or ``registry.register(LimiterCollector(redis))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+ADMITTED = Counter("leadops_ratelimit_process_admitted", "Tokens admitted by this process",
+                   ["key", "lane"])
+WAITED = Counter("leadops_ratelimit_process_waited_seconds",
+                 "Seconds this process waited for a token", ["key", "lane"])
+RESCHEDULED = Counter("leadops_ratelimit_process_rescheduled",
+                      "Tasks this process gave back to be rescheduled", ["key", "lane"])
+SERVER_429 = Counter("leadops_ratelimit_process_server_429", "429 answers seen by this process",
+                     ["key", "lane"])
+DECISION_SECONDS = Histogram(
+    "leadops_ratelimit_decision_seconds", "Round trip of one limiter decision (Lua in Redis)",
+    buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1))
+
+# Redis stats-hash field prefix -> (metric name, help).
+_FIELDS = {
+    "admitted": ("leadops_ratelimit_admitted", "Tokens admitted, all processes"),
+    "waited_s": ("leadops_ratelimit_waited_seconds", "Seconds waited for a token, all processes"),
+    "deferred": ("leadops_ratelimit_rescheduled", "Tasks rescheduled for lack of a token"),
+    "429": ("leadops_ratelimit_server_429", "429 answers received from the server"),
+    "denied": ("leadops_ratelimit_denied", "Decisions that found no token (before any wait)"),
+}
+
+
+class LimiterCollector(Collector):
+    """Cluster-wide limiter counters and current penalty boxes, read from Redis at scrape."""
+
+    def __init__(self, client: Any = None) -> None:
+        self._client = client
+
+    def _limiter(self) -> Any:
+        from workers.rate_limit import RateLimiter, get_limiter
+
+        return RateLimiter(self._client) if self._client is not None else get_limiter()
+
+    def collect(self) -> Iterator[Any]:
+        limiter = self._limiter()
+        families = {p: CounterMetricFamily(name, doc, labels=["key", "lane"])
+                    for p, (name, doc) in _FIELDS.items()}
+        penalty = GaugeMetricFamily("leadops_ratelimit_penalty_seconds",
+                                    "Seconds left in the key's 429 penalty box", labels=["key"])
+        used = GaugeMetricFamily("leadops_ratelimit_window_used",
+                                 "Tokens used in the current sliding window",
+                                 labels=["key", "window"])
+        for kid in limiter.known_keys():
+            st = limiter.status(kid)
+            for field, value in st["counters"].items():
+                prefix, _, lane = field.partition(":")
+                if prefix in families:
+                    families[prefix].add_metric([kid, lane], value)
+            penalty.add_metric([kid], st["penalty_seconds"])
+            for w in st["windows"]:
+                used.add_metric([kid, w["window"]], w["used"])
+        yield from families.values()
+        yield penalty
+        yield used
+
+
+def render_limiter_metrics(client: Any = None) -> bytes:
+    """Prometheus text for the cluster-wide limiter figures (for the gateway's /metrics)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(LimiterCollector(client))
+    return generate_latest(registry)
