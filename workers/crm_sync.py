@@ -1,0 +1,400 @@
+"""Automation 3: a Smartlead reply or reply category reaches the account's HubSpot contact.
+
+Order per contact: a Redis lock serialises the events of one (account, email); the event time,
+compared with ContactSyncState.last_reply_at / last_category_at, decides whether an event is
+newer than what HubSpot already has. A late older event is recorded and skipped.
+Lifecycle stage only moves forward, along the stage order HubSpot itself reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workers import audit
+from workers.accounts import automation_config, get_account
+from workers.blocklist import as_utc, block_from_event
+from workers.clients.errors import PermanentError, RateLimitDeferred
+from workers.crm_sync_events import BadEvent, ContactEvent, parse_event
+from workers.db import session_scope
+from workers.logging import get_logger
+from workers.models import Account, ContactSyncState, LeadOutcome, ProcessedEvent
+
+log = get_logger("workers.crm_sync")
+
+NOTIFY_TASK = "tasks.crm_sync.notify_slack"
+LOCK_TIMEOUT = 120.0  # a crashed holder frees the contact after this
+LOCK_WAIT = 5.0  # then give the slot back and run again shortly
+OPTIONS_TTL = 600.0
+
+# The custom properties LeadOps writes: name -> (label, type, fieldType).
+PROPERTIES: dict[str, tuple[str, str, str]] = {
+    "last_reply_date": ("Last reply date (Smartlead)", "datetime", "date"),
+    "smartlead_campaign": ("Smartlead campaign", "string", "text"),
+    "smartlead_replied": ("Replied in Smartlead", "string", "text"),
+    "smartlead_reply_category": ("Smartlead reply category", "string", "text"),
+}
+
+
+class HubSpot(Protocol):
+    def get_contact_by_email(self, email: str, properties: list[str]) -> dict[str, Any] | None: ...
+    def create_contact(self, properties: dict[str, Any]) -> dict[str, Any]: ...
+    def update_contact(self, contact_id: str, properties: dict[str, Any]) -> dict[str, Any]: ...
+    def ensure_property(self, name: str, label: str, type: str = "string",  # noqa: A002
+                        field_type: str = "text") -> Any: ...
+    def lifecycle_stage_options(self) -> list[Any]: ...
+
+
+@dataclass
+class SyncOutcome:
+    outcome: str  # done | skipped | dry_run
+    reason: str
+    contact_id: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    created: bool = False
+
+
+# ---- decisions (pure) ----------------------------------------------------------------------
+
+def stage_values(options: list[Any]) -> list[str]:
+    """Stage internal names in HubSpot's order (options may be names or {value, displayOrder})."""
+    rows: list[tuple[float, int, str]] = []
+    for i, opt in enumerate(options):
+        if isinstance(opt, str):
+            rows.append((i, i, opt))
+        elif isinstance(opt, dict) and opt.get("value"):
+            order = opt.get("displayOrder")
+            rows.append((float(order) if isinstance(order, int | float) and order >= 0 else i,
+                         i, str(opt["value"])))
+    return [value for _, _, value in sorted(rows)]
+
+
+def lifecycle_move(current: str | None, target: str | None,
+                   order: list[str]) -> tuple[bool, str]:
+    """(write it?, why). Forward only: an unknown current stage is never overwritten."""
+    if not target:
+        return False, "category maps to no lifecycle stage"
+    if target not in order:
+        return False, f"stage {target!r} is not one of this portal's stages"
+    if not current:
+        return True, f"set to {target}"
+    if current not in order:
+        return False, f"current stage {current!r} unknown: left as is"
+    if order.index(target) <= order.index(current):
+        return False, f"kept {current} (would not move back or sideways to {target})"
+    return True, f"moved {current} -> {target}"
+
+
+def is_stale(ev: ContactEvent, state: ContactSyncState | None) -> str | None:
+    """Why the event is older than what was applied already, or None when it is newer."""
+    if state is None:
+        return None
+    if ev.kind == "reply":
+        last = as_utc(state.last_reply_at)
+        if last is not None and ev.at <= last:
+            return f"reply of {ev.at.isoformat()} not newer than {last.isoformat()}"
+        return None
+    last = as_utc(state.last_category_at)
+    same = ev.at == last and ev.category == state.last_category
+    if last is not None and (ev.at < last or same):
+        return (f"category {ev.category!r} of {ev.at.isoformat()} older than "
+                f"{state.last_category!r} of {last.isoformat()}")
+    return None
+
+
+def hubspot_time(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+# ---- HubSpot -------------------------------------------------------------------------------
+
+_options_cache: dict[str, tuple[float, list[str]]] = {}
+
+
+def _token_key(account: Account) -> str:
+    raw = f"{account.hubspot_base_url or ''}|{account.hubspot_token or ''}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:20]
+
+
+def ensure_properties(hs: HubSpot, redis: Any, token_key: str) -> None:
+    """Create the custom properties once per portal (a Redis marker; 409 'exists' is fine)."""
+    marker = f"leadops:crm_sync:properties:{token_key}"
+    if redis is not None and redis.get(marker):
+        return
+    for name, (label, type_, field_type) in PROPERTIES.items():
+        hs.ensure_property(name, label, type_, field_type)
+    if redis is not None:
+        redis.set(marker, "1", ex=7 * 24 * 3600)
+
+
+def stage_order(hs: HubSpot, token_key: str) -> list[str]:
+    hit = _options_cache.get(token_key)
+    if hit and time.monotonic() - hit[0] < OPTIONS_TTL:
+        return hit[1]
+    order = stage_values(list(hs.lifecycle_stage_options()))
+    _options_cache[token_key] = (time.monotonic(), order)
+    return order
+
+
+def apply_to_hubspot(hs: HubSpot, ev: ContactEvent, *, create_missing: bool,
+                     lifecycle_target: str | None, token_key: str,
+                     redis: Any) -> SyncOutcome:
+    ensure_properties(hs, redis, token_key)
+    props: dict[str, Any] = {}
+    if ev.kind == "reply":
+        props["last_reply_date"] = hubspot_time(ev.at)
+        props["smartlead_replied"] = "true"
+        if ev.campaign_name or ev.campaign_id:
+            props["smartlead_campaign"] = ev.campaign_name or ev.campaign_id
+    else:
+        props["smartlead_reply_category"] = ev.category
+    contact = hs.get_contact_by_email(ev.email, ["email", "lifecyclestage"])
+    reasons: list[str] = []
+    if ev.kind == "category" and lifecycle_target:
+        current = ((contact or {}).get("properties") or {}).get("lifecyclestage")
+        write, why = lifecycle_move(current, lifecycle_target, stage_order(hs, token_key))
+        reasons.append(f"lifecycle: {why}")
+        if write:
+            props["lifecyclestage"] = lifecycle_target
+    if contact is None:
+        if not create_missing:
+            return SyncOutcome("skipped", "no HubSpot contact for this email (creation is off)")
+        try:
+            contact = hs.create_contact({"email": ev.email, **props})
+            return SyncOutcome("done", "; ".join(["contact created", *reasons]),
+                               str(contact.get("id")), props, created=True)
+        except PermanentError as exc:
+            if exc.status_code != 409:  # 409: created meanwhile by someone else: update it
+                raise
+            contact = hs.get_contact_by_email(ev.email, ["email", "lifecyclestage"])
+            if contact is None:
+                raise
+    contact_id = str(contact.get("id"))
+    hs.update_contact(contact_id, props)
+    return SyncOutcome("done", "; ".join(["contact updated", *reasons]), contact_id, props)
+
+
+# ---- the event, end to end ------------------------------------------------------------------
+
+_redis_client: Any = None
+
+
+def default_redis() -> Any:
+    global _redis_client
+    if _redis_client is None:
+        import redis
+
+        from workers.settings import get_settings
+
+        _redis_client = redis.Redis.from_url(get_settings().resolved_redis_url())
+    return _redis_client
+
+
+def _processed(s: Session, scope: str, key: str) -> bool:
+    return s.scalar(select(ProcessedEvent.id).where(ProcessedEvent.scope == scope,
+                                                    ProcessedEvent.key == key)) is not None
+
+
+def _mark_processed(s: Session, scope: str, key: str, result: dict[str, Any]) -> None:
+    try:
+        with s.begin_nested():
+            s.add(ProcessedEvent(scope=scope, key=key[:200], result=result))
+            s.flush()
+    except IntegrityError:
+        pass
+
+
+def _mark_replied(s: Session, account_id: int, ev: ContactEvent) -> None:
+    """Every outcome row of this lead in this account says 'replied' (visit follow-up reads it);
+    a lead LeadOps never uploaded gets a row for the campaign it replied in."""
+    rows = list(s.scalars(select(LeadOutcome).where(LeadOutcome.account_id == account_id,
+                                                    LeadOutcome.email == ev.email)))
+    for row in rows:
+        row.replied = True
+    if ev.campaign_id and not any(r.campaign_id == ev.campaign_id for r in rows):
+        try:
+            with s.begin_nested():
+                s.add(LeadOutcome(account_id=account_id, campaign_id=ev.campaign_id,
+                                  email=ev.email, source="smartlead", status="added",
+                                  reason="seen in a Smartlead reply", replied=True))
+                s.flush()
+        except IntegrityError:
+            pass
+
+
+def _save_state(s: Session, account_id: int, ev: ContactEvent, contact_id: str | None) -> None:
+    state = s.scalar(select(ContactSyncState).where(ContactSyncState.account_id == account_id,
+                                                    ContactSyncState.email == ev.email))
+    if state is None:
+        state = ContactSyncState(account_id=account_id, email=ev.email)
+        s.add(state)
+    if contact_id:
+        state.hubspot_id = contact_id
+    if ev.kind == "reply":
+        state.last_reply_at = ev.at
+    else:
+        state.last_category_at, state.last_category = ev.at, ev.category
+
+
+def handle_event(account_id: int, event_id: str, event_type: str, event: dict[str, Any], *,
+                 hubspot_for: Callable[[Account], HubSpot], redis: Any = None,
+                 send_task: Callable[..., Any] | None = None,
+                 task_id: str | None = None) -> dict[str, Any]:
+    """Apply one EMAIL_REPLY / LEAD_CATEGORY_UPDATED event. Idempotent per event id.
+
+    Raises the client's errors (RateLimitDeferred, RateLimited, TransientError to retry;
+    PermanentError to dead-letter, after recording it in the audit log)."""
+    scope = f"crm_sync:{account_id}"
+    redis = redis if redis is not None else default_redis()
+    try:
+        ev = parse_event(event_type, event)
+    except BadEvent as exc:
+        audit.record("crm_sync", event_type.lower(), "skipped", str(exc), account_id=account_id,
+                     event_id=event_id, task_id=task_id)
+        return {"outcome": "skipped", "reason": str(exc)}
+    with session_scope() as s:
+        if _processed(s, scope, event_id):
+            return {"outcome": "skipped", "reason": "event already handled"}
+        account = get_account(s, account_id)
+        if account is None:
+            return {"outcome": "skipped", "reason": f"no account {account_id}"}
+        cfg = automation_config(account, "crm_sync")
+        blocking = automation_config(account, "blocklist").params.blocking_categories
+
+    block: dict[str, Any] | None = None
+    if ev.kind == "category" and ev.category in blocking:
+        # An opt-out is honoured whatever its age and whatever HubSpot says next.
+        block = block_from_event(account_id, f"crm_sync:{event_id}", ev.email,
+                                 f"category {ev.category!r}", trigger="category",
+                                 send_task=send_task, task_id=task_id)
+
+    result = _sync_contact(account, cfg, ev, event_id, hubspot_for=hubspot_for, redis=redis,
+                           send_task=send_task, task_id=task_id)
+    if block is not None:
+        result["block"] = {k: v for k, v in block.items() if k != "value"}
+    return result
+
+
+def _sync_contact(account: Account, cfg: Any, ev: ContactEvent, event_id: str, *,
+                  hubspot_for: Callable[[Account], HubSpot], redis: Any,
+                  send_task: Callable[..., Any] | None, task_id: str | None) -> dict[str, Any]:
+    scope, action = f"crm_sync:{account.id}", ev.kind
+    subject = ev.email
+
+    def finish(out: SyncOutcome, *, apply_state: bool, notify: bool = False) -> dict[str, Any]:
+        result = {"outcome": out.outcome, "reason": out.reason, "email": ev.email,
+                  "event_time": ev.at.isoformat(), "contact_id": out.contact_id,
+                  "properties": out.properties, "created": out.created}
+        if notify:
+            _enqueue_notification(account.id, event_id, ev, send_task)
+            result["slack"] = "queued"
+        with session_scope() as s:
+            if ev.kind == "reply":
+                _mark_replied(s, account.id, ev)
+            if apply_state:
+                _save_state(s, account.id, ev, out.contact_id)
+            audit.record("crm_sync", action, out.outcome, out.reason, account_id=account.id,
+                         subject=subject, event_id=event_id, task_id=task_id,
+                         details={k: v for k, v in result.items() if k != "reason"}, session=s)
+            _mark_processed(s, scope, event_id, {"outcome": out.outcome})
+        return result
+
+    if not cfg.enabled:
+        return finish(SyncOutcome("skipped", "crm_sync automation disabled"), apply_state=False)
+    if not account.hubspot_token:
+        return finish(SyncOutcome("skipped", "account has no HubSpot token"), apply_state=False)
+
+    lock = redis.lock(f"leadops:lock:crm_sync:{account.id}:{_email_key(ev.email)}",
+                      timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+    if not lock.acquire():
+        raise RateLimitDeferred(1.0, key_id="contact-lock")
+    try:
+        with session_scope() as s:
+            if _processed(s, scope, event_id):  # a twin delivery finished while we waited
+                return {"outcome": "skipped", "reason": "event already handled"}
+            state = s.scalar(select(ContactSyncState).where(
+                ContactSyncState.account_id == account.id, ContactSyncState.email == ev.email))
+            stale = is_stale(ev, state)
+        if stale:
+            return finish(SyncOutcome("skipped", f"out of order: {stale}"), apply_state=False)
+        params = cfg.params
+        target = params.lifecycle_mapping.get(ev.category) if ev.kind == "category" else None
+        notify = bool(ev.kind == "category" and params.notify_slack
+                      and ev.category in params.notify_slack_categories
+                      and account.slack_webhook_url)
+        if cfg.dry_run:
+            return finish(SyncOutcome("dry_run", f"would sync {ev.kind} (lifecycle target "
+                                      f"{target or '-'})"), apply_state=False)
+        try:
+            out = apply_to_hubspot(hubspot_for(account), ev,
+                                   create_missing=params.create_missing_contacts,
+                                   lifecycle_target=target, token_key=_token_key(account),
+                                   redis=redis)
+        except PermanentError as exc:
+            audit.record("crm_sync", action, "failed", f"HubSpot refused: {exc.message}",
+                         account_id=account.id, subject=subject, event_id=event_id,
+                         task_id=task_id, details={"status": exc.status_code})
+            raise
+        return finish(out, apply_state=out.outcome == "done", notify=notify)
+    finally:
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001 - expired lock: nothing to release
+            log.warning("contact_lock_expired", account_id=account.id)
+
+
+def _email_key(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:24]
+
+
+def _enqueue_notification(account_id: int, event_id: str, ev: ContactEvent,
+                          send_task: Callable[..., Any] | None) -> None:
+    if send_task is None:
+        from workers.celery_app import app
+
+        send_task = app.send_task
+    send_task(NOTIFY_TASK, kwargs={
+        "account_id": account_id, "event_id": event_id, "email": ev.email,
+        "category": ev.category, "campaign": ev.campaign_name or ev.campaign_id,
+        "preview": ev.preview[:500],
+    })
+
+
+def notify_slack(account_id: int, event_id: str, email: str, category: str | None,
+                 campaign: str | None, preview: str = "", *,
+                 slack_for: Callable[[Account], Any],
+                 task_id: str | None = None) -> dict[str, Any]:
+    """Tell the account's Slack channel about an Interested / Meeting Request reply, once."""
+    scope = f"crm_sync_slack:{account_id}"
+    with session_scope() as s:
+        if _processed(s, scope, event_id):
+            return {"outcome": "skipped", "reason": "already notified"}
+        account = get_account(s, account_id)
+        if account is None or not account.slack_webhook_url:
+            return {"outcome": "skipped", "reason": "no Slack webhook for the account"}
+        client = slack_for(account)
+        name = account.name
+    text = f"{category or 'Reply'}: {email} replied"
+    if campaign:
+        text += f" in campaign {campaign}"
+    text += f" ({name})"
+    lines = [text] + ([f"> {preview[:500]}"] if preview else [])
+    try:
+        client.post("\n".join(lines))
+    except PermanentError as exc:
+        audit.record("crm_sync", "slack_notify", "failed", f"Slack refused: {exc.message}",
+                     account_id=account_id, subject=email, event_id=event_id, task_id=task_id)
+        raise
+    with session_scope() as s:
+        audit.record("crm_sync", "slack_notify", "done", text, account_id=account_id,
+                     subject=email, event_id=event_id, task_id=task_id, session=s)
+        _mark_processed(s, scope, event_id, {"outcome": "done"})
+    return {"outcome": "done", "text": text}
