@@ -144,8 +144,16 @@ def up(
         console.print("stopped.")
 
 
+def demo(workers: int = typer.Option(2, "--workers", "-w", min=1)) -> None:
+    """Run the whole system end to end on embedded defaults and print what happened."""
+    from ops.demo import run_demo
+
+    code = run_demo(get_settings().var_path / "demo", workers=workers)
+    raise typer.Exit(code)
+
+
 def register(app: typer.Typer) -> None:
-    for fn in (worker, beat, gateway, flower, up):
+    for fn in (worker, beat, gateway, flower, up, demo):
         app.command(name=fn.__name__)(fn)
 
 
