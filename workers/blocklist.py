@@ -27,8 +27,8 @@ STALE_CLAIM = timedelta(minutes=5)
 
 def normalise(value: str) -> tuple[str, str]:
     """('email'|'domain', lower-cased value)."""
-    v = value.strip().lower()
-    return ("email", v) if "@" in v else ("domain", v.lstrip("@"))
+    v = value.strip().lower().lstrip("@")  # "@acme.io" means the domain
+    return ("email", v) if "@" in v else ("domain", v)
 
 
 def is_blocked(session: Session, email: str) -> bool:
@@ -92,7 +92,8 @@ def add_block(session: Session, value: str, *, reason: str, source_account_id: i
               scope: str) -> tuple[BlockedAddress, bool]:
     """Insert (or find) the BlockedAddress row. Safe under concurrency (unique value)."""
     kind, norm = normalise(value)
-    if not norm or (kind == "email" and norm.rsplit("@", 1)[-1] == ""):
+    local, _, domain = norm.rpartition("@")
+    if not norm or "." not in (domain or norm) or (kind == "email" and not local):
         raise ValueError(f"not an address or domain: {value!r}")
     row = session.scalar(select(BlockedAddress).where(BlockedAddress.value == norm))
     if row is not None:
