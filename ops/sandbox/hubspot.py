@@ -57,6 +57,9 @@ class Faults:
     latency_ms: int = 0
     storm_until: float = 0.0
 
+    def active(self, now: float) -> bool:
+        return bool(self.count or self.error_rate or self.latency_ms or self.storm_until > now)
+
 
 class HubSpotSandbox:
     def __init__(self, *, tokens: Mapping[str, Mapping[str, Any]] | Iterable[str] | None,
@@ -105,8 +108,9 @@ class HubSpotSandbox:
                                "Authentication credentials not found. This API supports OAuth "
                                "2.0 authentication and you can find more details at "
                                "https://developers.hubspot.com/docs/methods/auth/oauth-overview")
-            faults = self.faults.get(token_id(token or "")) or self.faults.get("*") or Faults()
             now = time.monotonic()
+            scoped = [self.faults.get(token_id(token or "")), self.faults.get("*")]
+            faults = next((f for f in scoped if f is not None and f.active(now)), Faults())
             if faults.storm_until > now:
                 raise _rate_limited("TEN_SECONDLY_ROLLING", state)
             while state.hits and state.hits[0] <= now - state.window_seconds:
