@@ -219,7 +219,9 @@ class RateLimiter:
             self._sleep(min(d.wait + 0.001, max(0.0, deadline - time.monotonic()) + 0.001))
 
     def observe(self, kid: str, status_code: int, headers: Mapping[str, str],
-                lane: str = "realtime") -> None:
+                lane: str = "realtime", windows: Sequence[Window] = ()) -> None:
+        """Learn from an answer: 429 -> penalty box for the whole key; x-ratelimit-* headers
+        tighten when the server sees less room than ``windows`` (our own logs) do."""
         retry_after = parse_retry_after(_header(headers, "retry-after"))
         remaining_raw = _header(headers, "x-ratelimit-remaining")
         reset = parse_reset(_header(headers, "x-ratelimit-reset"))
@@ -231,11 +233,15 @@ class RateLimiter:
             return
         if status_code == 429:
             metrics.SERVER_429.labels(kid, lane).inc()
+        argv: list[Any] = [lane, status_code,
+                           -1 if retry_after is None else int(retry_after * US),
+                           remaining, -1 if reset is None else int(reset * US),
+                           int(self.default_penalty * US)]
+        for cap, win_us in self.policy.caps(windows, "realtime"):
+            argv += [cap, win_us]
         self._observe(
-            keys=[self._k(kid, "penalty"), self._k(kid, "hdr"), self._k(kid, "stats")],
-            args=[lane, status_code, -1 if retry_after is None else int(retry_after * US),
-                  remaining, -1 if reset is None else int(reset * US),
-                  int(self.default_penalty * US)])
+            keys=[self._k(kid, "penalty"), self._k(kid, "hdr"), self._k(kid, "stats")]
+            + [self.window_key(kid, w) for w in windows], args=argv)
 
     def penalise(self, kid: str, seconds: float, lane: str = "realtime") -> None:
         """Close the key for every process (what a 429 does), e.g. from an operator."""
@@ -292,7 +298,7 @@ class KeyGate:
         self.limiter.acquire(self.key_id, self.windows, self.lane)
 
     def observe(self, status_code: int, headers: Mapping[str, str]) -> None:
-        self.limiter.observe(self.key_id, status_code, headers, self.lane)
+        self.limiter.observe(self.key_id, status_code, headers, self.lane, self.windows)
 
     def __repr__(self) -> str:
         windows = ", ".join(map(str, self.windows))

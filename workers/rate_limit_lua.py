@@ -16,12 +16,14 @@ ACQUIRE
   rescheduled work comes back spread at the sustained rate instead of as a herd.
 
 OBSERVE
-  KEYS: penalty, header budget, stats.
+  KEYS: penalty, header budget, stats, then the window ZSETs.
   ARGV: lane, status, retry_after_us (-1: none), remaining (-1: none), reset_us (-1: none),
-  default_penalty_us.
+  default_penalty_us, then (cap, window_us) per window.
   A 429 puts the whole key in the penalty box until now + Retry-After (never shortens one).
-  x-ratelimit-remaining/-reset can only tighten: they are kept while stricter than the budget
-  already known, and every admission spends one.
+  x-ratelimit-remaining/-reset can only tighten: they are kept only when the server sees less
+  room than our own windows do (someone else spends the key, or the plan shrank), and every
+  admission spends one. Otherwise they are ignored: the server rounds reset up to whole seconds,
+  and following it when our own log is already exact would only waste budget.
 """
 
 from __future__ import annotations
@@ -106,6 +108,14 @@ if status == 429 then
 end
 
 if remaining >= 0 and reset >= 0 then
+  local ours = nil
+  for i = 4, #KEYS do
+    local cap = tonumber(ARGV[5 + 2 * (i - 3)])
+    local win = tonumber(ARGV[6 + 2 * (i - 3)])
+    local room = cap - redis.call('ZCOUNT', KEYS[i], '(' .. (now - win), '+inf')
+    if ours == nil or room < ours then ours = room end
+  end
+  if ours ~= nil and remaining >= ours then return 0 end
   local untl = now + reset
   local hdr = redis.call('HMGET', KEYS[2], 'remaining', 'until')
   local active = hdr[2] and tonumber(hdr[2]) > now
