@@ -256,11 +256,8 @@ def push_one(blocked_id: int, account_id: int, *,
     try:
         client.add_to_block_list([value], client_id=None)
     except PermanentError as exc:
-        with session_scope() as s:
+        with session_scope() as s:  # the task base audits and dead-letters it
             finish_push(s, blocked_id, account_id, "failed", exc.message)
-            audit.record("blocklist", "push", "failed", exc.message, account_id=account_id,
-                         subject=value, details={"blocked_id": blocked_id}, task_id=task_id,
-                         session=s)
         raise
     except BaseException as exc:  # deferred, 429, 5xx, timeouts, worker shutdown: try again
         detail = exc.message if isinstance(exc, ApiError) else type(exc).__name__

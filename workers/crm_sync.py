@@ -250,8 +250,8 @@ def handle_event(account_id: int, event_id: str, event_type: str, event: dict[st
                  task_id: str | None = None) -> dict[str, Any]:
     """Apply one EMAIL_REPLY / LEAD_CATEGORY_UPDATED event. Idempotent per event id.
 
-    Raises the client's errors (RateLimitDeferred, RateLimited, TransientError to retry;
-    PermanentError to dead-letter, after recording it in the audit log)."""
+    Raises the client's errors for the task base to act on (RateLimitDeferred, RateLimited,
+    TransientError: retry; PermanentError: dead-letter with the server's message)."""
     scope = f"crm_sync:{account_id}"
     redis = redis if redis is not None else default_redis()
     try:
@@ -333,16 +333,12 @@ def _sync_contact(account: Account, cfg: Any, ev: ContactEvent, event_id: str, *
         if cfg.dry_run:
             return finish(SyncOutcome("dry_run", f"would sync {ev.kind} (lifecycle target "
                                       f"{target or '-'})"), apply_state=False)
-        try:
-            out = apply_to_hubspot(hubspot_for(account), ev,
-                                   create_missing=params.create_missing_contacts,
-                                   lifecycle_target=target, token_key=_token_key(account),
-                                   redis=redis)
-        except PermanentError as exc:
-            audit.record("crm_sync", action, "failed", f"HubSpot refused: {exc.message}",
-                         account_id=account.id, subject=subject, event_id=event_id,
-                         task_id=task_id, details={"status": exc.status_code})
-            raise
+        # A PermanentError (HubSpot's 4xx) propagates: ApiTask audits and dead-letters it with
+        # HubSpot's message; the event stays unprocessed so a replay applies it.
+        out = apply_to_hubspot(hubspot_for(account), ev,
+                               create_missing=params.create_missing_contacts,
+                               lifecycle_target=target, token_key=_token_key(account),
+                               redis=redis)
         return finish(out, apply_state=out.outcome == "done", notify=notify)
     finally:
         try:
@@ -387,12 +383,7 @@ def notify_slack(account_id: int, event_id: str, email: str, category: str | Non
         text += f" in campaign {campaign}"
     text += f" ({name})"
     lines = [text] + ([f"> {preview[:500]}"] if preview else [])
-    try:
-        client.post("\n".join(lines))
-    except PermanentError as exc:
-        audit.record("crm_sync", "slack_notify", "failed", f"Slack refused: {exc.message}",
-                     account_id=account_id, subject=email, event_id=event_id, task_id=task_id)
-        raise
+    client.post("\n".join(lines))  # errors: ApiTask retries or dead-letters
     with session_scope() as s:
         audit.record("crm_sync", "slack_notify", "done", text, account_id=account_id,
                      subject=email, event_id=event_id, task_id=task_id, session=s)
