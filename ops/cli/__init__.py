@@ -24,6 +24,11 @@ def _register() -> None:
     app.add_typer(accounts.app, name="accounts", help="Client accounts of the agency.")
     app.add_typer(db.app, name="db", help="Database migrations.")
     doctor.register(app)
+    app.add_typer(__import__("ops.cli.sandbox").cli.sandbox.app, name="sandbox", help="Fake Smartlead/HubSpot/Slack servers.")
+    from ops.cli import deadletters, limits
+
+    limits.register(app)
+    app.add_typer(deadletters.app, name="deadletters", help="Dead letters: list, show, replay.")
 
 
 _register()
