@@ -18,13 +18,13 @@ class CliError(Exception):
 
 
 def _register() -> None:
-    from ops.cli import accounts, db, doctor, roles
+    from ops.cli import accounts, db, doctor, roles, sandbox
 
     roles.register(app)
     app.add_typer(accounts.app, name="accounts", help="Client accounts of the agency.")
     app.add_typer(db.app, name="db", help="Database migrations.")
     doctor.register(app)
-    app.add_typer(__import__("ops.cli.sandbox").cli.sandbox.app, name="sandbox", help="Fake Smartlead/HubSpot/Slack servers.")
+    sandbox.register(app)
     from ops.cli import deadletters, limits
 
     limits.register(app)
