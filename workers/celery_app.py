@@ -14,6 +14,7 @@ from workers.settings import Settings, get_settings
 # Task modules, by name: workers/ never imports tasks/ code directly.
 TASK_MODULES = [
     "tasks.ping",
+    "tasks.lead_intake",
     "tasks.limiter_probe",
     "tasks.crm_sync",
     "tasks.blocklist",

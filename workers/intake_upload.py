@@ -1,0 +1,216 @@
+"""Upload one claimed chunk to Smartlead and record each lead's outcome from the answer.
+
+Called by ``tasks.lead_intake.upload_chunk``. Order of events for a chunk (``workers.lead_buffer``
+holds the state): start (fenced by ``gen``) -> drop leads whose outcome is already recorded ->
+mark sending -> add_leads -> record outcomes (one transaction) -> ack -> dispatch the account's
+next chunk. A worker killed between "mark sending" and "ack" leaves the chunk ``sending``; the
+reaper hands it to a new task, which re-sends only the leads still ``pending`` and counts the
+re-send. A whole-request validation error (400/422) splits the chunk in halves until the bad
+lead is alone; it is then dead-lettered with the server's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+
+from workers import audit
+from workers import lead_buffer as lb
+from workers.clients.errors import ApiError, NotFound, PermanentError, Unauthorized
+from workers.intake import ACCEPT_TASK, AUTOMATION, dispatch, redis_client
+from workers.logging import get_logger
+from workers.models import LeadOutcome, utcnow
+
+log = get_logger("leadops.intake")
+
+# Smartlead's counts of leads it did not add, and the outcome each stands for.
+REFUSALS = (("already_added_to_campaign", "already_in_campaign"), ("block_count", "blocked"),
+            ("unsubscribed_leads", "unsubscribed"), ("bounce_count", "bounced"),
+            ("duplicate_count", "duplicate"), ("lead_import_stopped_count", "lead_limit"))
+RESEND_REASON = "re-sent after a worker died mid-upload; Smartlead counted it already in campaign"
+
+
+def classify(emails: list[str], answer: Any, *, resend: bool = False
+             ) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """Each email's (status, reason) from an add-leads answer, and reconciliation notes.
+
+    The answer names invalid (and sometimes unsubscribed) addresses; the other refusals are
+    only counted. When the counts pin every lead down (none refused, or all refused the same
+    way) each lead gets that status; otherwise the unnamed leads are ``unresolved`` with the
+    counts in the reason. On a re-send, "already in campaign" is the first send's success.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    invalid = {e.strip().lower() for e in answer.invalid_emails}
+    unsub_named = {e.strip().lower() for e in getattr(answer, "unsubscribed_emails", [])}
+    for e in emails:
+        if e in invalid:
+            out[e] = ("invalid_email", "Smartlead refused the address as invalid")
+        elif e in unsub_named:
+            out[e] = ("unsubscribed", "Smartlead: the lead unsubscribed")
+    rest = [e for e in emails if e not in out]
+    counts = {status: int(getattr(answer, field, 0) or 0) for field, status in REFUSALS}
+    counts["unsubscribed"] = max(0, counts["unsubscribed"] - len(unsub_named & set(emails)))
+    refused = {k: v for k, v in counts.items() if v > 0}
+    if not refused:
+        out.update({e: ("added", "") for e in rest})
+    elif resend and set(refused) == {"already_in_campaign"}:
+        out.update({e: ("added", RESEND_REASON) for e in rest})
+    elif len(refused) == 1 and sum(refused.values()) == len(rest):
+        status = next(iter(refused))
+        out.update({e: (status, f"Smartlead counted it {status.replace('_', ' ')}")
+                    for e in rest})
+    else:
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(refused.items()))
+        out.update({e: ("unresolved", f"not attributable per lead: uploaded "
+                        f"{answer.upload_count}, {summary}") for e in rest})
+
+    notes: list[str] = []
+    if answer.total_leads and answer.total_leads != len(emails):
+        notes.append(f"total_leads {answer.total_leads} != {len(emails)} sent")
+    accounted = (answer.upload_count + answer.invalid_email_count
+                 + sum(int(getattr(answer, f, 0) or 0) for f, _ in REFUSALS))
+    if accounted != len(emails):
+        notes.append(f"counts add up to {accounted}, {len(emails)} sent")
+    if answer.invalid_email_count != len(invalid & set(emails)):
+        notes.append(f"invalid_email_count {answer.invalid_email_count} but "
+                     f"{len(invalid & set(emails))} named invalid addresses in the chunk")
+    return out, notes
+
+
+def _recorded_emails(session: Any, chunk: lb.Chunk) -> set[str]:
+    emails = [e["lead"]["email"] for e in chunk.entries]
+    return set(session.scalars(select(LeadOutcome.email).where(
+        LeadOutcome.account_id == chunk.account_id, LeadOutcome.campaign_id == chunk.campaign_id,
+        LeadOutcome.email.in_(emails), LeadOutcome.status != "pending")))
+
+
+def record_outcomes(session: Any, chunk: lb.Chunk, outcomes: dict[str, tuple[str, str]]) -> None:
+    """Pending rows only: a lead already recorded (by an earlier send) keeps its outcome."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for email, key in outcomes.items():
+        groups.setdefault(key, []).append(email)
+    for (status, reason), emails in groups.items():
+        session.execute(
+            update(LeadOutcome)
+            .where(LeadOutcome.account_id == chunk.account_id,
+                   LeadOutcome.campaign_id == chunk.campaign_id,
+                   LeadOutcome.email.in_(emails), LeadOutcome.status == "pending")
+            .values(status=status, reason=reason[:2000], chunk_id=chunk.chunk_id,
+                    updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+
+
+def dead_letter_leads(chunk: lb.Chunk, entries: list[dict[str, Any]], reason: str,
+                      error_class: str, *, task_id: str | None = None) -> None:
+    """Each lead to the dead-letter store as a replayable ``accept_lead`` (same event id)."""
+    from workers.db import session_scope
+    from workers.dead_letters import record_dead_letter
+
+    for e in entries:
+        record_dead_letter(ACCEPT_TASK, {
+            "account_id": chunk.account_id, "campaign_id": chunk.campaign_id,
+            "source": e.get("source") or "clay", "event_id": e.get("event_id"), "lead": e["lead"],
+        }, reason, error_class=error_class, account_id=chunk.account_id)
+    with session_scope() as s:
+        record_outcomes(s, chunk, {e["lead"]["email"]: ("dead", reason) for e in entries})
+        audit.record(AUTOMATION, "upload_chunk", "failed", reason,
+                     account_id=chunk.account_id, subject=chunk.campaign_id, task_id=task_id,
+                     details={"chunk_id": chunk.chunk_id, "dead_lettered": len(entries),
+                              "error_class": error_class}, session=s)
+
+
+def _finish(r: Any, chunk: lb.Chunk, result: dict[str, Any]) -> dict[str, Any]:
+    lb.ack_chunk(r, chunk.chunk_id, chunk.gen, chunk.account_id)
+    dispatch(chunk.account_id, redis=r)
+    return result
+
+
+def upload_chunk(account_id: int, chunk_id: str, gen: int, *,
+                 client_for: Callable[[Any], Any] | None = None, task_id: str | None = None,
+                 final_attempt: bool = False, redis: Any = None) -> dict[str, Any]:
+    """Upload one chunk. Raises retryable errors (the chunk keeps its lease meanwhile) unless
+    ``final_attempt``: then its leads are dead-lettered. ``RateLimitDeferred`` passes through
+    (the chunk waits, not counted as a failure)."""
+    from workers.accounts import get_account
+    from workers.db import session_scope
+
+    r = redis if redis is not None else redis_client()
+    chunk = lb.start_chunk(r, chunk_id, gen)
+    if chunk is None:
+        return {"outcome": "skipped", "reason": "chunk done or handed to a newer task"}
+    with session_scope() as s:
+        done = _recorded_emails(s, chunk)
+        account = get_account(s, account_id)
+        client = None
+        if account is not None:
+            if client_for is None:
+                from workers.clients.factory import smartlead_for
+                client = smartlead_for(account, lane="bulk")
+            else:
+                client = client_for(account)
+    todo = [e for e in chunk.entries if e["lead"]["email"] not in done]
+    if not todo:
+        return _finish(r, chunk, {"outcome": "done", "reason": "outcomes already recorded",
+                                  "chunk_id": chunk_id})
+    if client is None:
+        dead_letter_leads(chunk, todo, f"account {account_id} no longer exists", "LookupError",
+                          task_id=task_id)
+        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id})
+    if chunk.resend:
+        total = lb.count_resend(r, account_id)
+        audit.record(AUTOMATION, "resend_chunk", "done", "worker died between sending the "
+                     "chunk and recording the answer", account_id=account_id,
+                     subject=chunk.campaign_id, task_id=task_id,
+                     details={"chunk_id": chunk_id, "leads": len(todo), "resends_total": total})
+    if not lb.mark_sending(r, chunk_id, gen):
+        return {"outcome": "skipped", "reason": "chunk handed to a newer task"}
+    client.max_leads_per_request = max(len(todo), getattr(client, "max_leads_per_request", 0))
+    try:
+        answer = client.add_leads(int(chunk.campaign_id), [e["lead"] for e in todo])
+    except (NotFound, Unauthorized) as exc:
+        dead_letter_leads(chunk, todo, exc.message, type(exc).__name__, task_id=task_id)
+        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id,
+                                  "reason": exc.message})
+    except PermanentError as exc:
+        if len(todo) > 1 and exc.status_code in (400, 422):
+            halves = lb.split_chunk(r, chunk_id, gen, account_id)
+            log.info("chunk_split", chunk_id=chunk_id, halves=halves, reason=exc.message)
+            dispatch(account_id, redis=r)
+            return {"outcome": "split", "chunk_id": chunk_id, "halves": halves,
+                    "reason": exc.message}
+        dead_letter_leads(chunk, todo, exc.message, type(exc).__name__, task_id=task_id)
+        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id,
+                                  "reason": exc.message})
+    except ApiError as exc:
+        if final_attempt and exc.retryable:
+            dead_letter_leads(chunk, todo, f"gave up after retries: {exc.message}",
+                              type(exc).__name__, task_id=task_id)
+            return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id})
+        lb.defer_chunk(r, chunk_id, gen, 300.0)
+        raise
+    except BaseException as exc:  # deferred by the limiter, a bug, a shutdown: keep the chunk
+        lb.defer_chunk(r, chunk_id, gen, float(getattr(exc, "retry_after", 300.0)))
+        raise
+    emails = [e["lead"]["email"] for e in todo]
+    outcomes, notes = classify(emails, answer, resend=chunk.resend)
+    counts: dict[str, int] = {}
+    for status, _ in outcomes.values():
+        counts[status] = counts.get(status, 0) + 1
+    with session_scope() as s:
+        record_outcomes(s, chunk, outcomes)
+        details = {"chunk_id": chunk_id, "sent": len(todo), "outcomes": counts,
+                   "answer": answer.model_dump(exclude={"invalid_emails", "unsubscribed_emails"}),
+                   "resend": chunk.resend}
+        if notes:
+            audit.record(AUTOMATION, "reconcile_counts", "failed", "; ".join(notes),
+                         account_id=account_id, subject=chunk.campaign_id, task_id=task_id,
+                         details=details, session=s)
+        audit.record(AUTOMATION, "upload_chunk", "done", f"{len(todo)} leads sent",
+                     account_id=account_id, subject=chunk.campaign_id, task_id=task_id,
+                     details=details, session=s)
+    log.info("chunk_uploaded", chunk_id=chunk_id, account_id=account_id, sent=len(todo),
+             outcomes=counts, resend=chunk.resend)
+    return _finish(r, chunk, {"outcome": "done", "chunk_id": chunk_id, "sent": len(todo),
+                              "outcomes": counts, "resend": chunk.resend})
