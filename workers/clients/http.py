@@ -21,6 +21,8 @@ Rules the helper enforces:
 from __future__ import annotations
 
 import email.utils
+import logging
+import logging
 import math
 import os
 import re
@@ -53,6 +55,25 @@ _PRE_RE = re.compile(r"(?is)<pre>(.*?)</pre>")
 _TAG_RE = re.compile(r"<[^>]+>")
 
 log = get_logger("workers.clients.http")
+
+
+class _RedactRecordFilter(logging.Filter):
+    """httpx logs each full request URL at INFO (Smartlead's api_key, Slack's webhook path):
+    redact the record itself, so no handler or level setting can let the secret through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(str(a)) if isinstance(a, str | httpx.URL) else a
+                                for a in record.args)
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _RedactRecordFilter) for f in _logger.filters):
+        _logger.addFilter(_RedactRecordFilter())
 
 # One pooled client per process (after fork a child must not share the parent's sockets).
 _shared_lock = threading.Lock()
@@ -88,6 +109,25 @@ def close_shared_client() -> None:
         client = _shared.pop(os.getpid(), None)
     if client is not None:
         client.close()
+
+
+class _RedactRecords(logging.Filter):
+    """httpx/httpcore log full request URLs (Smartlead's api_key included) at INFO/DEBUG:
+    rewrite those records redacted before any handler (or test capture) sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        record.msg, record.args = redact(message), None
+        return True
+
+
+for _name in ("httpx", "httpcore"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _RedactRecords) for f in _logger.filters):
+        _logger.addFilter(_RedactRecords())
 
 
 if hasattr(os, "register_at_fork"):
