@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import email.utils
 import logging
-import logging
 import math
 import os
 import re
@@ -56,24 +55,6 @@ _TAG_RE = re.compile(r"<[^>]+>")
 
 log = get_logger("workers.clients.http")
 
-
-class _RedactRecordFilter(logging.Filter):
-    """httpx logs each full request URL at INFO (Smartlead's api_key, Slack's webhook path):
-    redact the record itself, so no handler or level setting can let the secret through."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(str(a)) if isinstance(a, str | httpx.URL) else a
-                                for a in record.args)
-        return True
-
-
-for _name in ("httpx", "httpcore"):
-    _logger = logging.getLogger(_name)
-    if not any(isinstance(f, _RedactRecordFilter) for f in _logger.filters):
-        _logger.addFilter(_RedactRecordFilter())
 
 # One pooled client per process (after fork a child must not share the parent's sockets).
 _shared_lock = threading.Lock()
