@@ -139,18 +139,26 @@ def test_custom_properties_are_created_once(env) -> None:
     assert env["hs"].names().count("ensure_property") == len(crm_sync.PROPERTIES)
 
 
-def test_a_hubspot_4xx_is_audited_with_its_message_and_raised(env) -> None:
+def test_a_hubspot_4xx_is_dead_lettered_and_audited_with_its_message(env, monkeypatch) -> None:
+    import tasks.crm_sync as task_module
     from workers.db import session_scope
-    from workers.models import AuditLog, ProcessedEvent
+    from workers.models import AuditLog, DeadLetter, ProcessedEvent
 
     acc = make_account("acme")
     env["hs"].fail_with = PermanentError("hubspot PATCH -> 400: Property values were not valid",
                                          status_code=400, service="hubspot")
+    monkeypatch.setattr(task_module, "hubspot_for", lambda a: env["hs"])
+    monkeypatch.setattr(crm_sync, "_redis_client", env["redis"])
     with pytest.raises(PermanentError):
-        env["run"](acc, "e1", REPLY, reply())
+        task_module.handle_smartlead_event(account_id=acc, event_id="e1", event_type=REPLY,
+                                           event=reply())
     with session_scope() as s:
         row = s.scalar(select(AuditLog).where(AuditLog.outcome == "failed"))
         assert row is not None and "Property values were not valid" in row.reason
+        dl = s.scalar(select(DeadLetter))
+        assert dl.task_name == "tasks.crm_sync.handle_smartlead_event"
+        assert "Property values were not valid" in dl.reason
+        assert dl.payload["event_id"] == "e1"
         assert s.scalar(select(ProcessedEvent.id)) is None  # a replay may still apply it
 
 
