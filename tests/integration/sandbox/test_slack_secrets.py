@@ -87,6 +87,6 @@ def test_webhook_url_never_appears_in_logs_errors_or_reprs(
     admin.close()
     assert events and len(texts) > 20
     httpx_lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
-    assert any("/services/***" in line for line in httpx_lines)  # logged, and redacted
+    assert any("HTTP Request: POST ***" in line for line in httpx_lines)  # logged, redacted
     for text in texts:
         assert_clean(text, url)
