@@ -1,0 +1,118 @@
+"""The task names the gateway enqueues, and the keyword arguments each one receives.
+
+The gateway imports no task code: it publishes by name, and the task modules (tasks/) register
+these exact names. Renaming one strands queued messages, so treat them as a public contract.
+Queues come from ``workers.queues`` routing (all four land on ``realtime``).
+
+Common to every task:
+
+- ``account_id`` (int): the account whose slug was in the URL and whose secret was verified.
+- ``event_id`` (str, <= 64 chars, e.g. ``"clay-3f2a..."``): deterministic for one sender event
+  (a hash of the account, the source and the sender's event id or identifying fields), so a
+  sender retry that arrives after the gateway's dedup window carries the same id. Use it as the
+  idempotency key (``ProcessedEvent``, ``LeadOutcome.event_id``, ``AuditLog.event_id``). The
+  Celery task id is a fresh UUID per enqueue, not the event id.
+- Only ids and small JSON values: no secret (``secret_key``, tokens, signatures) ever appears.
+"""
+
+from __future__ import annotations
+
+ACCEPT_LEAD = "tasks.lead_intake.accept_lead"
+"""One Clay row (one lead).
+
+kwargs::
+
+    account_id: int
+    campaign_id: str | None   # the row's campaign_id, else the account's
+                              # clay_intake.default_campaign_id (the gateway answers 422 when
+                              # neither exists, so in practice always a string)
+    source: "clay"            # "form" / "csv" are for other producers of this task
+    event_id: str
+    lead: {                   # Smartlead's lead shape; keys present only when given
+        email: str,           # validated, lower-cased
+        first_name?, last_name?, company_name?, website?, linkedin_profile?,
+        phone_number?, location?: str,
+        custom_fields?: {str: str | int | float | bool | None},
+    }
+"""
+
+HANDLE_FORM_SUBMISSION = "tasks.form_nurture.handle_submission"
+"""One form submission; mapping it to a lead is the task's job (FormNurtureParams.forms).
+
+kwargs::
+
+    account_id: int
+    event_id: str
+    provider: "typeform" | "tally" | "generic"
+    form_id: str        # typeform: form_response.form_id; tally: data.formId;
+                        # generic: the {form_id} of the URL (known to FormNurtureParams.forms)
+    payload: dict       # the parsed JSON body, with secret-named keys removed
+"""
+
+HANDLE_SMARTLEAD_EVENT = "tasks.crm_sync.handle_smartlead_event"
+"""EMAIL_REPLY and LEAD_CATEGORY_UPDATED (category-based blocking is done here too).
+
+kwargs::
+
+    account_id: int
+    event_id: str
+    event_type: "EMAIL_REPLY" | "LEAD_CATEGORY_UPDATED"
+    event: {
+        lead_email: str,              # lower-cased; sl_lead_email / lead_data.email / ...
+        campaign_id: str | None,
+        campaign_name: str | None,
+        client_id: str | None,
+        event_timestamp: str | None,  # as sent (ISO 8601)
+        sl_email_lead_id: str | None,
+        sl_email_lead_map_id: str | None,
+        lead_id: str | None,
+        from_email: str | None,       # the mailbox
+        to_name: str | None,
+        subject: str | None,
+        sequence_number: int | None,
+        reply_message_id: str | None,
+        reply_time: str | None,
+        reply_preview: str | None,    # reply text (or tag-stripped HTML), <= 1,000 chars
+        category_new_name: str | None,  # LEAD_CATEGORY_UPDATED: always present
+        category_new_id: str | None,
+        category_old_name: str | None,
+        category_old_id: str | None,
+        first_name: str | None, last_name: str | None, company_name: str | None,
+    }
+"""
+
+HANDLE_UNSUBSCRIBE = "tasks.blocklist.handle_unsubscribe"
+"""LEAD_UNSUBSCRIBED.
+
+kwargs::
+
+    account_id: int
+    event_id: str
+    email: str               # lower-cased
+    reason: str              # the payload's reason when it has one, else "unsubscribed"
+    campaign_id: str | None
+"""
+
+HANDLE_VISIT = "tasks.visit_followup.handle_visit"
+"""One page view by a person (RB2B, generic) or a company (Clearbit audience / Albacross).
+
+kwargs::
+
+    account_id: int
+    event_id: str
+    source: "rb2b" | "company" | "generic"
+    email: str | None        # lower-cased; None for company-level visits
+    domain: str | None       # lower-cased bare domain; match known leads by email domain
+    page_url: str
+    seen_at: str             # ISO 8601 UTC; the receipt time when the sender's was unparseable
+
+A company payload with several page views is enqueued as one task per page view.
+"""
+
+ALL_TASK_NAMES = (
+    ACCEPT_LEAD,
+    HANDLE_FORM_SUBMISSION,
+    HANDLE_SMARTLEAD_EVENT,
+    HANDLE_UNSUBSCRIBE,
+    HANDLE_VISIT,
+)
