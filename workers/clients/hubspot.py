@@ -101,19 +101,19 @@ class HubSpotClient:
             params["properties"] = ",".join(names)
         path = f"{CONTACTS}/{quote(email.strip(), safe='@')}"
         try:
-            return self._call("GET", path, params=params)  # type: ignore[no-any-return]
+            return self._object("GET", path, params=params)
         except ObjectNotFound:
             return None
 
     def create_contact(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         """Create one contact; ``Conflict`` (with ``existing_id``) when the email exists."""
-        return self._call("POST", CONTACTS, json={"properties": dict(properties)})  # type: ignore[no-any-return]
+        return self._object("POST", CONTACTS, json={"properties": dict(properties)})
 
     def update_contact(self, contact_id: str | int,
                        properties: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH the given properties. An earlier lifecycle stage is ignored by HubSpot."""
-        return self._call("PATCH", f"{CONTACTS}/{quote(str(contact_id), safe='')}",  # type: ignore[no-any-return]
-                          json={"properties": dict(properties)})
+        return self._object("PATCH", f"{CONTACTS}/{quote(str(contact_id), safe='')}",
+                            json={"properties": dict(properties)})
 
     def batch_upsert(self, inputs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Create-or-update contacts by email, ``BATCH_LIMIT`` per request, in order.
@@ -165,7 +165,7 @@ class HubSpotClient:
 
     def lifecycle_stage_options(self) -> list[str]:
         """The portal's lifecycle stage values in their order (earliest first)."""
-        data = self._call("GET", f"{CONTACT_PROPERTIES}/lifecyclestage") or {}
+        data = self._object("GET", f"{CONTACT_PROPERTIES}/lifecyclestage")
         options = sorted(enumerate(data.get("options") or []),
                          key=lambda pair: (pair[1].get("displayOrder", pair[0]), pair[0]))
         return [opt["value"] for _, opt in options if opt.get("value")]
@@ -175,6 +175,14 @@ class HubSpotClient:
               json: Any = None) -> Any:
         response = self._send(method, path, params=params, json=json)
         return json_body(response, service=SERVICE, what=f"{method} {path}")
+
+    def _object(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                json: Any = None) -> dict[str, Any]:
+        data = self._call(method, path, params=params, json=json)
+        if not isinstance(data, dict):
+            raise PermanentError(f"{SERVICE} {method} {path}: expected a JSON object, got "
+                                 f"{type(data).__name__}", service=SERVICE)
+        return data
 
     def _send(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
               json: Any = None) -> httpx.Response:
