@@ -14,6 +14,8 @@ from workers.settings import Settings, get_settings
 # Task modules, by name: workers/ never imports tasks/ code directly.
 TASK_MODULES = [
     "tasks.ping",
+    "tasks.form_nurture",
+    "tasks.visit_followup",
     "tasks.lead_intake",
     "tasks.limiter_probe",
     "tasks.crm_sync",

@@ -139,7 +139,8 @@ def typeform_fields(payload: dict[str, Any]) -> list[FormField]:
         if not value:
             continue
         kind = _TYPEFORM_KINDS.get(answer_type, "other")
-        out.append(FormField(key, kind, value, titles.get(key) or titles.get(field.get("id"), "")))
+        title = titles.get(key) or titles.get(str(field.get("id") or ""), "")
+        out.append(FormField(key, kind, value, title))
     for name, raw in (body.get("hidden") or {}).items():
         text = _scalar(raw)
         if text is not None:

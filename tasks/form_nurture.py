@@ -1,0 +1,23 @@
+"""Automation 5: a form submission (Typeform, Tally, generic JSON) -> the form's nurture campaign.
+
+Thin: mapping lives in workers/form_mapping.py, the flow in workers/form_nurture.py, and the
+upload in the intake buffer (workers/intake.py). Task name and kwargs are the gateway's contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workers import form_nurture
+from workers.celery_app import app
+from workers.task_base import ApiTask
+
+
+@app.task(base=ApiTask, bind=True, name="tasks.form_nurture.handle_submission",
+          automation="form_nurture", soft_time_limit=30, time_limit=60)
+def handle_submission(self: ApiTask, account_id: int, event_id: str, provider: str,
+                      form_id: str | None = None,
+                      payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Map the submission by the form's field mapping and buffer the lead (source "form")."""
+    return form_nurture.run_submission(account_id, event_id, provider, form_id, payload or {},
+                                       task_id=self.request.id)

@@ -1,0 +1,24 @@
+"""Automation 10: a known lead who has not replied visits a matching page -> warm follow-up.
+
+Thin: the rules live in workers/visits.py, the flow in workers/visit_followup.py. Task name and
+kwargs are the gateway's contract. ApiTask retries Smartlead 429/5xx with backoff and reschedules
+when the shared limiter (or the per-lead lock) says wait.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workers.celery_app import app
+from workers.task_base import ApiTask
+from workers.visit_followup import Visit, run_visit
+
+
+@app.task(base=ApiTask, bind=True, name="tasks.visit_followup.handle_visit",
+          automation="visit_followup", soft_time_limit=60, time_limit=120)
+def handle_visit(self: ApiTask, account_id: int, event_id: str, source: str,
+                 email: str | None = None, domain: str | None = None, page_url: str = "",
+                 seen_at: str | None = None) -> list[dict[str, Any]]:
+    """Decide the visit (person-level by email, company-level by domain); audit each decision."""
+    visit = Visit(account_id, str(event_id), source, email, domain, page_url or "", seen_at)
+    return run_visit(visit, task_id=self.request.id)
