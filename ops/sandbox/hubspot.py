@@ -131,11 +131,16 @@ class HubSpotSandbox:
 
     def record(self, request: Request, body: Any, token: str | None) -> dict[str, Any]:
         entry = {"method": request.method, "path": request.url.path,
-                 "query": dict(request.query_params), "body": body, "status": None,
+                 "query": {k: v for k, v in request.query_params.items()
+                           if k.lower() not in _SECRET_PARAMS},
+                 "body": body, "status": None,
                  "token_id": token_id(token) if token else None, "at": time.time()}
         with self.lock:
             self.requests.append(entry)
         return entry
+
+
+_SECRET_PARAMS = {"hapikey", "access_token", "token"}  # legacy query-string auth: never recorded
 
 
 def _rate_limited(policy: str, state: TokenState) -> CrmError:
