@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.unit.crm_fakes import FakeHubSpot, FakeSlack, SentTasks, make_account
-from workers import crm_sync
+from workers import crm_hubspot, crm_sync
 from workers.clients.errors import PermanentError, RateLimitDeferred
 from workers.crm_sync_events import BadEvent, parse_event
 
@@ -36,7 +36,7 @@ def env(db_url: str, fake_redis: Any) -> dict[str, Any]:
         return crm_sync.handle_event(account_id, event_id, event_type, event,
                                      hubspot_for=lambda a: hs, redis=fake_redis, send_task=sent)
 
-    crm_sync._options_cache.clear()
+    crm_hubspot._options_cache.clear()
     return {"hs": hs, "sent": sent, "run": run, "redis": fake_redis}
 
 
@@ -136,7 +136,7 @@ def test_custom_properties_are_created_once(env) -> None:
     acc = make_account("acme")
     env["run"](acc, "e1", REPLY, reply(ts="2025-03-01T10:00:00Z"))
     env["run"](acc, "e2", REPLY, reply(ts="2025-03-02T10:00:00Z"))
-    assert env["hs"].names().count("ensure_property") == len(crm_sync.PROPERTIES)
+    assert env["hs"].names().count("ensure_property") == len(crm_hubspot.PROPERTIES)
 
 
 def test_a_hubspot_4xx_is_dead_lettered_and_audited_with_its_message(env, monkeypatch) -> None:
@@ -240,6 +240,28 @@ def test_raw_smartlead_payloads_are_understood() -> None:
     ("lead", "not-a-stage", False),
 ])
 def test_lifecycle_only_moves_forward(current, target, write) -> None:
-    order = crm_sync.stage_values(["subscriber", "lead", "salesqualifiedlead", "opportunity",
+    order = crm_hubspot.stage_values(["subscriber", "lead", "salesqualifiedlead", "opportunity",
                                    "customer"])
-    assert crm_sync.lifecycle_move(current, target, order)[0] is write
+    assert crm_hubspot.lifecycle_move(current, target, order)[0] is write
+
+
+def test_properties_deleted_in_hubspot_are_created_again_and_the_write_repeated(env) -> None:
+    acc = make_account("acme")
+    env["run"](acc, "e1", REPLY, reply(ts="2025-03-01T10:00:00Z"))
+    hs = env["hs"]
+    real_update = hs.update_contact
+    refusals = []
+
+    def update_once_refused(contact_id: str, properties: dict) -> dict:
+        if not refusals:
+            refusals.append(1)
+            hs.properties.clear()
+            raise PermanentError('hubspot PATCH -> 400 VALIDATION_ERROR: Property values were '
+                                 'not valid: [{"error":"PROPERTY_DOESNT_EXIST"}]', status_code=400)
+        return real_update(contact_id, properties)
+
+    hs.update_contact = update_once_refused
+    result = env["run"](acc, "e2", REPLY, reply(ts="2025-03-02T10:00:00Z"))
+    assert result["outcome"] == "done"
+    assert set(crm_hubspot.PROPERTIES) <= hs.properties
+    assert hs.contacts["ann@acme.io"]["properties"]["last_reply_date"].startswith("2025-03-02")
