@@ -3,6 +3,7 @@ stored and what the client returned, each error class, forward-only lifecycle st
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 
 import httpx
@@ -178,6 +179,17 @@ def test_rolling_limit_gives_rate_limited_with_policy_and_ten_seconds(
     assert info.value.retry_after == 10.0
     assert "TEN_SECONDLY_ROLLING" in info.value.message
     assert gate.events[-1] == ("observe", 429)
+
+
+def test_rolling_window_admits_again_once_old_requests_age_out(
+        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    admin.post("/admin/tokens", json={"token": TOKEN, "limit": 2, "window_seconds": 0.3})
+    hubspot.lifecycle_stage_options()
+    hubspot.lifecycle_stage_options()
+    with pytest.raises(RateLimited):
+        hubspot.lifecycle_stage_options()
+    time.sleep(0.35)
+    assert hubspot.lifecycle_stage_options()[0] == "subscriber"
 
 
 def test_daily_cap_gives_rate_limited_daily(hubspot: HubSpotClient, admin: httpx.Client) -> None:

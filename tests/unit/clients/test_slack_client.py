@@ -144,3 +144,27 @@ def test_a_non_http_webhook_url_is_refused_without_echoing_it() -> None:
     with pytest.raises(ValueError) as info:
         SlackClient("T0/B0/secretish-value")
     assert "secretish" not in str(info.value)
+
+
+def _sec(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [({"text": "ok"}, None),
+     ({"blocks": [_sec("only blocks")]}, None),
+     ({}, "no_text"), ({"text": ""}, "no_text"), ([], "invalid_payload"),
+     ({"text": "x", "blocks": [_sec("s")] * 51}, "invalid_blocks"),
+     ({"text": "x", "blocks": [_sec("s" * 3001)]}, "invalid_blocks"),
+     ({"text": "x", "blocks": [{"type": "section", "fields": [
+         {"type": "mrkdwn", "text": "f"}] * 11}]}, "invalid_blocks"),
+     ({"text": "x", "blocks": [{"type": "section", "fields": [
+         {"type": "mrkdwn", "text": "f" * 2001}]}]}, "invalid_blocks"),
+     ({"text": "x", "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}]},
+      "invalid_blocks"),
+     ({"text": "x", "blocks": [{"type": "mystery"}]}, "invalid_blocks")],
+)
+def test_sandbox_payload_validation_matches_slack_limits(payload: object,
+                                                         problem: str | None) -> None:
+    assert validate_payload(payload) == problem
