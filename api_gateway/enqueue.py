@@ -91,10 +91,11 @@ def celery_message(task_name: str, kwargs: dict[str, Any], task_id: str, queue: 
 class Enqueuer:
     """One async Redis client per process (created lazily, inside the running loop)."""
 
-    def __init__(self, redis_url: str, *, timeout: float, retention_seconds: int) -> None:
+    def __init__(self, redis_url: str, *, timeout: float, retention_seconds: int,
+                 client: aredis.Redis | None = None) -> None:
         self.redis_url, self.timeout, self.retention = redis_url, timeout, retention_seconds
-        self._client: aredis.Redis | None = None
-        self._script: Any = None
+        self._client: aredis.Redis | None = client  # tests pass a fakeredis client
+        self._script: Any = client.register_script(DEDUP_ENQUEUE_LUA) if client else None
 
     @property
     def client(self) -> aredis.Redis:
