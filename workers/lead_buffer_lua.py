@@ -153,7 +153,8 @@ _FLUSH_AT = """
 -- KEYS: flush_at   ARGV: at, now, ttl.  1 = caller must schedule a flush for `at`.
 local cur = tonumber(redis.call('GET', KEYS[1]) or '')
 local at, now = tonumber(ARGV[1]), tonumber(ARGV[2])
-if cur and cur >= now - 1 and cur <= at + 0.05 then return 0 end
+-- A flush due in the past has run (or is running and will reschedule): schedule anew.
+if cur and cur > now and cur <= at + 0.05 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1
 """

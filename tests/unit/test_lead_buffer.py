@@ -140,6 +140,7 @@ def test_one_flush_per_account_is_scheduled_until_it_is_due(fake_redis: Any) -> 
     assert not lb.want_flush_at(fake_redis, A, 1006.0, now=1000.5)
     assert lb.want_flush_at(fake_redis, A, 1003.0, now=1000.6)  # earlier: schedule again
     assert lb.want_flush_at(fake_redis, A, 1020.0, now=1010.0)  # the old one is past
+    assert lb.want_flush_at(fake_redis, A, 1020.5, now=1020.1)  # ... even just past
 
 
 def test_chunk_size_is_capped_by_the_per_request_cap(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,167 @@
+"""Lead intake end to end: real Redis, real worker processes, the Smartlead sandbox over
+loopback. Chunk sizes and delays are small so each test takes seconds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import start_worker, stop_process
+from tests.integration.intake_env import IntakeEnv, lead, make_env, outcomes, wait_for
+
+pytestmark = pytest.mark.integration
+
+LEASE = 3.0
+
+
+@pytest.fixture
+def sandbox_url() -> Iterator[str]:
+    from ops.sandbox.serve import serve
+    from ops.sandbox.smartlead import create_app
+
+    with serve(create_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def intake_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short leases so a killed worker's chunk comes back within the test."""
+    monkeypatch.setenv("LEADOPS_INTAKE_LEASE_SECONDS", str(LEASE))
+    monkeypatch.setenv("LEADOPS_INTAKE_QUEUE_LEASE_SECONDS", "30")
+    from workers import intake
+
+    intake.reset_caches()
+
+
+def _send(env: IntakeEnv, i: int, **lead_extra: Any) -> None:
+    from workers.celery_app import app
+
+    app.send_task("tasks.lead_intake.accept_lead", kwargs={
+        "account_id": env.account_id, "campaign_id": None, "source": "clay",
+        "event_id": f"clay-{i}", "lead": lead(i, **lead_extra)})
+
+
+def _sweep() -> None:
+    from workers import intake
+
+    intake.sweep()
+
+
+@pytest.fixture
+def env(redis_url: str, db_url: str, sandbox_url: str, intake_settings: None) -> IntakeEnv:
+    return make_env(sandbox_url, chunk_size=5, max_delay=1.0)
+
+
+@pytest.fixture
+def worker(env: IntakeEnv, tmp_path: Path) -> Iterator[Any]:
+    w = start_worker(tmp_path, concurrency=2)
+    yield w
+    stop_process(w.proc)
+
+
+def test_leads_are_uploaded_in_chunks_and_a_partial_chunk_after_the_max_delay(
+        env: IntakeEnv, worker: Any) -> None:
+    # Given 12 single-lead webhooks (chunk size 5, max delay 1 s)
+    t0 = time.monotonic()
+    for i in range(12):
+        _send(env, i)
+    # Then two full chunks go at once and the last 2 leads follow after the max delay
+    wait_for(lambda: len(env.stored()["leads"]) == 12, 15)
+    elapsed = time.monotonic() - t0
+    assert env.add_leads_calls() == 3
+    assert elapsed >= 0.9
+    stored = env.stored()
+    assert set(stored["upload_counts"].values()) == {1}  # no lead sent twice
+    assert set(outcomes(env.account_id).values()) == {"added"}
+
+
+def test_same_event_delivered_twice_is_buffered_once(env: IntakeEnv, worker: Any) -> None:
+    _send(env, 1)
+    _send(env, 1)
+    wait_for(lambda: outcomes(env.account_id).get("lead1@example.com") == "added", 10)
+    time.sleep(1.5)
+    assert env.add_leads_calls() == 1
+    assert env.stored()["upload_counts"] == {"lead1@example.com": 1}
+
+
+def test_worker_killed_mid_upload_loses_and_duplicates_nothing(
+        env: IntakeEnv, tmp_path: Path, worker: Any) -> None:
+    from workers import lead_buffer as lb
+    from workers.intake import redis_client
+
+    # Given an upload slowed down by 2.5 s of latency (the sandbox stores, then waits)
+    env.faults(latency_ms=2500)
+    for i in range(5):
+        _send(env, i)
+    wait_for(lambda: len(env.stored()["leads"]) == 5, 10)
+    # When the worker is SIGKILLed while the request is in flight
+    os.killpg(worker.proc.pid, signal.SIGKILL)
+    worker.proc.wait(5)
+    env.faults(latency_ms=0)
+    assert set(outcomes(env.account_id).values()) == {"pending"}
+    # Then a new worker gets the chunk back once its lease lapses, and re-sends it once
+    w2 = start_worker(tmp_path, concurrency=1)
+    try:
+        wait_for(lambda: set(outcomes(env.account_id).values()) == {"added"}, LEASE + 15,
+                 tick=_sweep, every=0.3)
+    finally:
+        stop_process(w2.proc)
+    stored = env.stored()
+    assert len(stored["leads"]) == 5
+    assert set(stored["upload_counts"].values()) == {2}  # the counted re-send, nothing else
+    assert int(redis_client().get(lb.resends_key(env.account_id)) or 0) == 1
+
+
+def test_one_malformed_lead_is_isolated_and_dead_lettered(env: IntakeEnv, worker: Any) -> None:
+    from sqlalchemy import select
+
+    from workers import lead_buffer as lb
+    from workers.db import session_scope
+    from workers.intake import dispatch, redis_client, submit_lead
+    from workers.models import DeadLetter, LeadOutcome
+
+    # Given 4 good leads and one Smartlead refuses as a whole-request validation error
+    for i in range(4):
+        submit_lead(env.account_id, None, lead(i), source="clay", event_id=f"ok-{i}")
+    with session_scope() as s:
+        s.add(LeadOutcome(account_id=env.account_id, campaign_id=env.campaign_id,
+                          email="bad@example.com", source="clay", event_id="bad"))
+    lb.buffer_lead(redis_client(), env.account_id, env.campaign_id,
+                   {"email": "bad@example.com", "companyName": "wrong key"}, source="clay",
+                   event_id="bad", chunk_size=5, max_delay=1.0)
+    dispatch(env.account_id)
+    # Then the good leads are added, the bad one dead-lettered with Smartlead's message
+    wait_for(lambda: "pending" not in outcomes(env.account_id).values()
+             and len(outcomes(env.account_id)) == 5, 20)
+    result = outcomes(env.account_id)
+    assert result.pop("bad@example.com") == "dead"
+    assert set(result.values()) == {"added"}
+    assert len(env.stored()["leads"]) == 4
+    with session_scope() as s:
+        letters = list(s.scalars(select(DeadLetter)))
+    assert len(letters) == 1
+    assert "companyName" in letters[0].reason
+    assert letters[0].task_name == "tasks.lead_intake.accept_lead"
+
+
+def test_blocked_address_is_refused_and_never_sent(env: IntakeEnv, worker: Any) -> None:
+    from workers.db import session_scope
+    from workers.models import BlockedAddress
+
+    with session_scope() as s:
+        s.add(BlockedAddress(value="blocked.example", kind="domain", reason="test"))
+    from workers.celery_app import app
+
+    app.send_task("tasks.lead_intake.accept_lead", kwargs={
+        "account_id": env.account_id, "campaign_id": None, "source": "clay",
+        "event_id": "b-1", "lead": {"email": "x@blocked.example"}})
+    _send(env, 1)
+    wait_for(lambda: outcomes(env.account_id).get("lead1@example.com") == "added", 10)
+    assert outcomes(env.account_id)["x@blocked.example"] == "blocked"
+    assert [x["email"] for x in env.stored()["leads"]] == ["lead1@example.com"]
