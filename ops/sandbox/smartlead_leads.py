@@ -39,6 +39,9 @@ async def add_leads(request: Request, campaign_id: int) -> Any:
     if not isinstance(settings, dict):
         raise joi('"settings" must be of type object')
     _unknown(settings, LEAD_SETTINGS, "settings.")
+    for name, value in settings.items():
+        if not isinstance(value, bool):
+            raise joi(f'"settings.{name}" must be a boolean')
     for i, lead in enumerate(leads):
         if not isinstance(lead, dict) or "email" not in lead:
             raise joi(f'"lead_list[{i}].email" is required')
