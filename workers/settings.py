@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     limiter_max_wait_ms: int = 250
     # Safety margin: every window is this much longer than the server's (network jitter), and
     # its limit this much lower.
-    limiter_window_padding_ms: float = 100.0
+    limiter_window_padding_ms: float = 250.0
     limiter_limit_margin: int = 0
     # Share of every window that bulk work leaves to webhook-driven (realtime) work.
     limiter_realtime_reserve: float = 0.1
