@@ -165,3 +165,40 @@ def test_blocked_address_is_refused_and_never_sent(env: IntakeEnv, worker: Any) 
     wait_for(lambda: outcomes(env.account_id).get("lead1@example.com") == "added", 10)
     assert outcomes(env.account_id)["x@blocked.example"] == "blocked"
     assert [x["email"] for x in env.stored()["leads"]] == ["lead1@example.com"]
+
+
+def test_csv_import_goes_through_the_pipeline_and_reports_rejected_lines(
+        env: IntakeEnv, worker: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import child_env
+
+    # Given a CSV with a multi-line field, a row without email and one with a bad email
+    csv_file = tmp_path / "leads.csv"
+    csv_file.write_text(
+        "Email,First Name,Company,Notes\n"            # line 1
+        "ann@example.com,Ann,Acme,\"two\nlines\"\n"   # lines 2-3
+        ",NoMail,Acme,\n"                             # line 4
+        "not-an-email,Bad,Acme,\n"                    # line 5
+        "bob@example.com,Bob,Acme,vip\n")             # line 6
+    # When it is imported with the CLI
+    out = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "leads", "import", str(csv_file), "--account", "acme",
+         "--campaign", env.campaign_id, "--timeout", "20"],
+        capture_output=True, text=True, env=child_env(COLUMNS="200"), timeout=60)
+    assert out.returncode == 0, out.stderr
+    # Then the good rows are uploaded and the bad ones reported by line
+    assert "4 rows: 2 accepted, 2 not accepted" in out.stdout
+    lines = {ln.split("│")[1].strip() for ln in out.stdout.splitlines()
+             if ln.count("│") > 3 and ("missing email" in ln or "invalid email" in ln)}
+    assert lines == {"4", "5"}
+    stored = {x["email"]: x for x in env.stored()["leads"]}
+    assert set(stored) == {"ann@example.com", "bob@example.com"}
+    assert stored["bob@example.com"]["custom_fields"] == {"Notes": "vip"}
+    assert "added 2" in out.stdout
+    status = subprocess.run([sys.executable, "-m", "ops.cli", "leads", "status", "--account",
+                             "acme"], capture_output=True, text=True,
+                            env=child_env(COLUMNS="200"), timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert "missing email" in status.stdout and env.campaign_id in status.stdout
