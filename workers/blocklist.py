@@ -293,7 +293,8 @@ def block_from_event(account_id: int, event_id: str, value: str, reason: str, *,
             return {"outcome": "skipped", "reason": f"no account {account_id}"}
         cfg = automation_config(account, "blocklist")
         scope = scope_label(cfg.params, account)
-        details = {"trigger": trigger, "scope": scope}
+        details: dict[str, Any] = {"trigger": trigger, "scope": scope}
+        result: dict[str, Any]
         if not cfg.enabled:
             result = {"outcome": "skipped", "reason": "blocklist automation disabled"}
         elif cfg.dry_run:
