@@ -30,7 +30,7 @@ def _register() -> None:
     limits.register(app)
     app.add_typer(deadletters.app, name="deadletters", help="Dead letters: list, show, replay.")
     __import__("ops.cli.blocklist", fromlist=["register"]).register(app)
-    app.add_typer(__import__("ops.cli.leads", fromlist=["app"]).app, name="leads", help="Leads.")
+    app.add_typer(__import__("ops.cli.leads", fromlist=["app"]).app, name="leads")
 
 
 _register()

@@ -20,7 +20,7 @@ from workers.accounts import get_account_by_slug
 from workers.db import session_scope
 from workers.models import Account, AuditLog, LeadOutcome
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=True, help="Lead intake: outcomes and CSV import.")
 
 PROBLEM_STATUSES = ("rejected", "blocked", "dead", "invalid_email", "unsubscribed", "unresolved")
 # CSV header -> Smartlead lead field; every other column becomes a custom field.
