@@ -26,13 +26,17 @@ def smartlead(
 
 
 @app.command()
-def hubspot(port: int = typer.Option(8901, help=PORT_HELP)) -> None:
+def hubspot(
+    port: int = typer.Option(8901, help=PORT_HELP),
+    token: list[str] = typer.Option([], "--token", help="Private-app token to accept "
+                                    "(repeatable); more via POST /admin/tokens."),
+) -> None:
     """Fake HubSpot CRM API."""
     from ops.sandbox.hubspot import create_app
     from ops.sandbox.serve import run_forever
 
-    console.print(f"HubSpot sandbox: http://127.0.0.1:{port}")
-    run_forever(create_app(), port)
+    console.print(f"HubSpot sandbox: http://127.0.0.1:{port} ({len(token)} token(s))")
+    run_forever(create_app(tokens=token), port)
 
 
 @app.command()

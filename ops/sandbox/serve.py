@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -10,6 +11,26 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from workers.redaction import redact
+
+
+class _RedactAccessLog(logging.Filter):
+    """uvicorn's access log prints the path with its query string (Smartlead's api_key)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+def _redact_uvicorn_logs() -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactAccessLog) for f in logger.filters):
+            logger.addFilter(_RedactAccessLog())
 
 
 @contextmanager
@@ -20,6 +41,7 @@ def serve(app: Any, port: int = 0, *, host: str = "127.0.0.1",
     ``port=0`` picks a free port: the socket is bound here, so the URL is known before uvicorn
     starts and no other process can take the port in between.
     """
+    _redact_uvicorn_logs()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -46,5 +68,7 @@ def serve(app: Any, port: int = 0, *, host: str = "127.0.0.1",
 
 
 def run_forever(app: Any, port: int, host: str = "127.0.0.1") -> None:
-    """Foreground server for `leadops sandbox ...`."""
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    """Foreground server for `leadops sandbox ...` (access log redacted)."""
+    config = uvicorn.Config(app, host=host, port=port, log_level="info")  # configures logging
+    _redact_uvicorn_logs()
+    uvicorn.Server(config).run()

@@ -129,3 +129,26 @@ def test_concurrent_burst_never_exceeds_any_window(sandbox: Sandbox) -> None:
     assert stats["max_accepted_in_window"]["10/1s"] <= 10
     assert stats["max_accepted_in_window"]["15/60s"] == statuses.count(200) <= 15
     assert stats["rate_limited"] == statuses.count(429)
+
+
+def test_the_gate_is_passed_before_and_observes_every_answer(sandbox: Sandbox) -> None:
+    """acquire() before each request; observe() sees the status and the x-ratelimit headers,
+    including the 429's Retry-After."""
+    events: list[tuple[str, int, dict[str, str]]] = []
+
+    class Gate:
+        def acquire(self) -> None:
+            events.append(("acquire", 0, {}))
+
+        def observe(self, status_code, headers) -> None:
+            events.append(("observe", status_code, dict(headers)))
+
+    sandbox.post("/admin/keys", {"api_key": KEY, "limits": [[1, 60]]})
+    client = sandbox.client(gate=Gate())
+    client.list_campaigns()
+    with pytest.raises(RateLimited):
+        client.list_campaigns()
+    assert [e[:2] for e in events] == [("acquire", 0), ("observe", 200), ("acquire", 0),
+                                       ("observe", 429)]
+    assert events[1][2]["x-ratelimit-limit"] == "1" and events[1][2]["x-ratelimit-remaining"] == "0"
+    assert events[3][2]["retry-after"] == "60"
