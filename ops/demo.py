@@ -78,7 +78,13 @@ def scenario_ping(ctx: DemoContext) -> None:
     ctx.check("Flower lists the workers", len(workers) >= 2, ", ".join(sorted(workers)))
 
 
-SCENARIOS: list[Callable[[DemoContext], None]] = [scenario_ping]
+def _scenario_reply_routing(ctx: DemoContext) -> None:
+    from ops.demo_replies import scenario_reply_routing
+
+    scenario_reply_routing(ctx)
+
+
+SCENARIOS: list[Callable[[DemoContext], None]] = [scenario_ping, _scenario_reply_routing]
 
 
 # ---- orchestration -----------------------------------------------------------------------------
