@@ -136,7 +136,8 @@ def plan_pushes(session: Session, blocked: BlockedAddress,
             new_ids.append(account_id)
         except IntegrityError:
             continue  # a concurrent request planned it
-    pending = [a for a in wanted if a in new_ids or existing[a].status in ("pending", "sending")]
+    # A refused push ("failed") is tried again when the address is blocked again or replayed.
+    pending = [a for a in wanted if a in new_ids or existing[a].status != "done"]
     return new_ids, pending
 
 
@@ -171,14 +172,17 @@ class BlockListClient(Protocol):
 
 
 def claim_push(session: Session, blocked_id: int, account_id: int) -> bool:
-    """pending/failed(retryable) -> sending, or a stale 'sending' taken over. True when ours."""
+    """pending/failed -> sending, or a stale 'sending' taken over. True when ours.
+
+    'failed' (Smartlead refused the entry: nothing was added) may be tried again: that only
+    happens when an operator replays the dead letter or the address is blocked again."""
     stale_before = utcnow() - STALE_CLAIM
     result = session.execute(
         update(BlockPush)
         .where(
             BlockPush.blocked_id == blocked_id,
             BlockPush.account_id == account_id,
-            or_(BlockPush.status == "pending",
+            or_(BlockPush.status.in_(("pending", "failed")),
                 (BlockPush.status == "sending") & (BlockPush.updated_at < stale_before)),
         )
         .values(status="sending", updated_at=utcnow())
@@ -243,8 +247,8 @@ def push_one(blocked_id: int, account_id: int, *,
         status = push_status(s, blocked_id, account_id)
         if status is None:
             return {"outcome": "skipped", "reason": "no such push"}
-        if status in ("done", "failed"):
-            return {"outcome": "skipped", "reason": f"already {status}"}
+        if status == "done":
+            return {"outcome": "skipped", "reason": "already done"}
         if not claim_push(s, blocked_id, account_id):
             return {"outcome": "skipped", "reason": "being pushed by another task"}
         blocked = s.get(BlockedAddress, blocked_id)

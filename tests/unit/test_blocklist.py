@@ -96,8 +96,11 @@ def test_a_refused_push_is_recorded_failed_and_a_transient_one_goes_back_to_pend
         assert "bad entry" in p.detail
     ok = FakeSmartlead()
     assert blocklist.push_one(**k2, client_for=lambda a: ok)["outcome"] == "done"
-    assert blocklist.push_one(**k1, client_for=lambda a: ok)["outcome"] == "skipped"
-    assert ok.calls == [["acme.io"]]
+    assert blocklist.push_one(**k2, client_for=lambda a: ok)["outcome"] == "skipped"
+    # a refused push is tried again when replayed (nothing was added the first time)
+    assert blocklist.push_one(**k1, client_for=lambda a: ok)["outcome"] == "done"
+    assert ok.calls == [["acme.io"], ["acme.io"]]
+    assert set(_push_status().values()) == {"done", "pending"}
 
 
 def test_a_blocked_domain_or_address_is_refused_by_intake(db_url) -> None:
