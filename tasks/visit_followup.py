@@ -11,7 +11,8 @@ from typing import Any
 
 from workers.celery_app import app
 from workers.task_base import ApiTask
-from workers.visit_followup import Visit, run_visit
+from workers.visit_followup import Visit
+from workers.visit_smartlead import run_visit
 
 
 @app.task(base=ApiTask, bind=True, name="tasks.visit_followup.handle_visit",

@@ -3,13 +3,14 @@
 ``handle_visit`` runs one visit event (person-level with an email, or company-level with only a
 domain) through the rules of ``workers.visits`` and writes every decision to the audit log
 (automation ``visit_followup``, action ``warm_followup``, reason = the decision). Smartlead is
-reached through two injected callables so the rules can be tested with fakes:
+reached through an injected ``VisitApi`` (built lazily, once per event) so the rules can be
+tested with fakes:
 
-- ``lookup(email) -> dict | None``: Smartlead's lead-by-email answer (``lead.model_dump()``);
-- ``submit(campaign_id, lead, event_id) -> AcceptResult``: ``workers.intake.submit_lead`` into
-  the warm campaign with source ``visit`` (buffered, chunked, exactly once).
+- ``lookup(email) -> dict | None``: Smartlead's lead-by-email answer, as a plain dict;
+- ``add(campaign_id, lead, event_id) -> AddOutcome``: add the lead to the warm campaign and
+  record its ``LeadOutcome`` (source ``visit``).
 
-``run_visit`` wires the real ones (the account's Smartlead client, the intake buffer).
+``workers.visit_smartlead.run_visit`` wires the real one (the account's Smartlead client).
 
 A Redis lock per (account, email) makes check-then-add atomic across workers, so two visits of
 the same lead at once add it once. Dry run never calls Smartlead (neither look-up nor add).
@@ -21,7 +22,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -43,8 +44,20 @@ ACTION = "warm_followup"
 LOCK_TIMEOUT = 60.0
 LOCK_WAIT = 5.0
 
-Lookup = Callable[[str], dict[str, Any] | None]
-Submit = Callable[[str, dict[str, Any], str], Any]
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    status: str  # a LeadOutcome status: added | already_in_campaign | blocked | invalid_email ...
+    reason: str = ""
+
+
+class VisitApi(Protocol):
+    def lookup(self, email: str) -> dict[str, Any] | None: ...
+    def add(self, campaign_id: str, lead: dict[str, Any], event_id: str) -> AddOutcome: ...
+
+
+ApiFactory = Callable[[], VisitApi]
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,11 @@ class Visit:
     domain: str | None
     page_url: str
     seen_at: str | None = None
+
+
+# Add-leads outcomes other than "added", and the decision each stands for.
+_ADD_REFUSALS = {"already_in_campaign": rules.ALREADY_IN_FOLLOWUP, "blocked": rules.BLOCKED,
+                 "unsubscribed": rules.BLOCKED, "bounced": rules.BLOCKED}
 
 
 def own_standing(session: Session, account_id: int, email: str) -> rules.OwnStanding:
@@ -110,12 +128,12 @@ def _record(visit: Visit, decision: rules.Decision, params: VisitFollowupParams 
                  event_id=visit.event_id[:64], task_id=task_id, session=session)
 
 
-def handle_visit(visit: Visit, *, lookup: Callable[[], Lookup], submit: Submit, redis: Any,
+def handle_visit(visit: Visit, *, api: ApiFactory, redis: Any,
                  task_id: str | None = None,
                  now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Decide (and act on) one visit. Returns one ``{email, reason, outcome}`` per decision.
 
-    ``lookup`` is a factory so a dry run or an early decision never builds a Smartlead client.
+    ``api`` is a factory so a dry run or an early decision never builds a Smartlead client.
     A redelivered event (same ``event_id``) finds its result and does nothing again.
     """
     now = now or dt.datetime.now(dt.UTC)
@@ -127,7 +145,7 @@ def handle_visit(visit: Visit, *, lookup: Callable[[], Lookup], submit: Submit, 
             return list(done.result.get("decisions", []))
         account = get_account(s, visit.account_id)
         config = automation_config(account, AUTOMATION) if account is not None else None
-    decisions = _decide_all(visit, config, lookup=lookup, submit=submit, redis=redis,
+    decisions = _decide_all(visit, config, api=api, redis=redis,
                             task_id=task_id, now=now)
     try:
         with session_scope() as s:
@@ -137,8 +155,8 @@ def handle_visit(visit: Visit, *, lookup: Callable[[], Lookup], submit: Submit, 
     return decisions
 
 
-def _decide_all(visit: Visit, config: Any, *, lookup: Callable[[], Lookup], submit: Submit,
-                redis: Any, task_id: str | None, now: dt.datetime) -> list[dict[str, Any]]:
+def _decide_all(visit: Visit, config: Any, *, api: ApiFactory, redis: Any,
+                task_id: str | None, now: dt.datetime) -> list[dict[str, Any]]:
     def finish(decision: rules.Decision, params: VisitFollowupParams | None = None,
                **extra: Any) -> dict[str, Any]:
         _record(visit, decision, params, task_id=task_id, extra=extra)
@@ -170,22 +188,22 @@ def _decide_all(visit: Visit, config: Any, *, lookup: Callable[[], Lookup], subm
         if not emails:
             return [finish(rules.Decision(rules.UNKNOWN_LEAD, None,
                                           basis=f"no uploaded lead at {domain}"), params)]
-    built: list[Lookup] = []
+    built: list[VisitApi] = []
 
-    def once() -> Lookup:  # one Smartlead client for all the leads of a company visit
+    def once() -> VisitApi:  # one Smartlead client for all the leads of a company visit
         if not built:
-            built.append(lookup())
+            built.append(api())
         return built[0]
 
     out = []
     for address in emails:
-        out.append(_decide_one(visit, address, params, config.dry_run, lookup=once,
-                               submit=submit, redis=redis, task_id=task_id, now=now))
+        out.append(_decide_one(visit, address, params, config.dry_run, api=once, redis=redis,
+                               task_id=task_id, now=now))
     return out
 
 
 def _decide_one(visit: Visit, email: str, params: VisitFollowupParams, dry_run: bool, *,
-                lookup: Callable[[], Lookup], submit: Submit, redis: Any, task_id: str | None,
+                api: ApiFactory, redis: Any, task_id: str | None,
                 now: dt.datetime) -> dict[str, Any]:
     lock = redis.lock(f"leadops:lock:visit_followup:{visit.account_id}:"
                       f"{hashlib.sha256(email.encode()).hexdigest()[:24]}",
@@ -193,8 +211,7 @@ def _decide_one(visit: Visit, email: str, params: VisitFollowupParams, dry_run: 
     if not lock.acquire():
         raise RateLimitDeferred(1.0, key_id="visit-lock")
     try:
-        return _decide_locked(visit, email, params, dry_run, lookup=lookup, submit=submit,
-                              task_id=task_id, now=now)
+        return _decide_locked(visit, email, params, dry_run, api=api, task_id=task_id, now=now)
     finally:
         try:
             lock.release()
@@ -203,7 +220,7 @@ def _decide_one(visit: Visit, email: str, params: VisitFollowupParams, dry_run: 
 
 
 def _decide_locked(visit: Visit, email: str, params: VisitFollowupParams, dry_run: bool, *,
-                   lookup: Callable[[], Lookup], submit: Submit, task_id: str | None,
+                   api: ApiFactory, task_id: str | None,
                    now: dt.datetime) -> dict[str, Any]:
     with session_scope() as s:
         own = own_standing(s, visit.account_id, email)
@@ -214,7 +231,7 @@ def _decide_locked(visit: Visit, email: str, params: VisitFollowupParams, dry_ru
         decision = rules.decide_dry_run(email, own)
     if decision is None:
         try:
-            answer = lookup()(email)
+            answer = api().lookup(email)
         except PermanentError as exc:  # e.g. 401: no use retrying the look-up
             decision = rules.Decision(rules.LOOKUP_FAILED, email, basis=exc.message)
         else:
@@ -224,17 +241,16 @@ def _decide_locked(visit: Visit, email: str, params: VisitFollowupParams, dry_ru
                 visit_day=rules.visit_date(visit.seen_at, now))
     decision.email = email
     if decision.reason == rules.ADDED and decision.lead is not None:
-        result = submit(str(params.campaign_id), decision.lead, _event_key(visit.event_id, email))
-        status, why = getattr(result, "status", "buffered"), getattr(result, "reason", "")
-        extra = {"intake": status, "custom_fields": {
+        try:
+            result = api().add(str(params.campaign_id), decision.lead,
+                               _event_key(visit.event_id, email))
+        except PermanentError as exc:  # e.g. the warm campaign was deleted
+            result = AddOutcome("failed", exc.message)
+        extra = {"upload": result.status, "custom_fields": {
             k: decision.lead["custom_fields"][k] for k in ("trigger", "visit_date")}}
-        if status == "duplicate" and why != "event already buffered":
-            # Already pending or uploaded to the warm campaign by an earlier visit.
-            decision = rules.Decision(rules.ALREADY_IN_FOLLOWUP, email, basis=f"intake: {why}",
-                                      campaign_ids=decision.campaign_ids)
-        elif status in ("blocked", "rejected"):
-            decision = rules.Decision(rules.BLOCKED if status == "blocked" else rules.REJECTED,
-                                      email, basis=f"intake: {why}",
+        if result.status != "added":
+            decision = rules.Decision(_ADD_REFUSALS.get(result.status, rules.REJECTED), email,
+                                      basis=f"smartlead: {result.status} {result.reason}".strip(),
                                       campaign_ids=decision.campaign_ids)
     with session_scope() as s:
         if decision.reason == rules.ADDED:
@@ -243,32 +259,3 @@ def _decide_locked(visit: Visit, email: str, params: VisitFollowupParams, dry_ru
                                 page_url=visit.page_url[:2000], added_at=now))
         _record(visit, decision, params, task_id=task_id, extra=extra, session=s)
     return {"email": email, "reason": decision.reason, "outcome": decision.outcome}
-
-
-def smartlead_lookup(account_id: int) -> Lookup:
-    """The account's Smartlead lead-by-email, answering plain dicts (None: unknown lead)."""
-    from workers.clients.factory import smartlead_for
-
-    with session_scope() as s:
-        account = get_account(s, account_id)
-        if account is None:
-            raise PermanentError(f"no account {account_id}", service="smartlead")
-        client = smartlead_for(account, lane="realtime")
-
-    def lookup(email: str) -> dict[str, Any] | None:
-        lead = client.get_lead_by_email(email)
-        return lead.model_dump() if lead is not None else None
-
-    return lookup
-
-
-def run_visit(visit: Visit, *, task_id: str | None = None) -> list[dict[str, Any]]:
-    """``handle_visit`` with the real Smartlead look-up, intake buffer and Redis."""
-    from workers.intake import redis_client, submit_lead
-
-    def submit(campaign_id: str, lead: dict[str, Any], event_id: str) -> Any:
-        return submit_lead(visit.account_id, campaign_id, lead, source="visit",
-                           event_id=event_id, task_id=task_id)
-
-    return handle_visit(visit, lookup=lambda: smartlead_lookup(visit.account_id),
-                        submit=submit, redis=redis_client(), task_id=task_id)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from workers import visits as rules
-from workers.visit_followup import Visit, handle_visit
+from workers.visit_followup import AddOutcome, Visit, handle_visit
 
 NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.UTC)
 PRICING = "https://acme-saas.io/pricing?plan=pro"
@@ -83,39 +82,30 @@ def test_cooldown_window() -> None:
 # --- flow with fakes --------------------------------------------------------------------------
 
 
-@dataclass
-class Accepted:
-    status: str = "buffered"
-    reason: str = ""
-
-
 class FakeSmartlead:
+    """Stands in for SmartleadVisitApi: lead-by-email answers and the adds it was asked for."""
+
     def __init__(self) -> None:
         self.leads: dict[str, dict[str, Any]] = {}
         self.lookups: list[str] = []
+        self.added: list[tuple[str, dict[str, Any], str]] = []
+        self.add_status = "added"
         self.built = 0
 
     def seed(self, email: str, *entries: dict[str, Any], **fields: Any) -> None:
         self.leads[email] = {"email": email, "lead_campaign_data": list(entries), **fields}
 
-    def factory(self) -> Any:
+    def factory(self) -> FakeSmartlead:
         self.built += 1
+        return self
 
-        def lookup(email: str) -> dict[str, Any] | None:
-            self.lookups.append(email)
-            return self.leads.get(email)
+    def lookup(self, email: str) -> dict[str, Any] | None:
+        self.lookups.append(email)
+        return self.leads.get(email)
 
-        return lookup
-
-
-class FakeIntake:
-    def __init__(self) -> None:
-        self.submitted: list[tuple[str, dict[str, Any], str]] = []
-        self.answer = Accepted()
-
-    def __call__(self, campaign_id: str, lead: dict[str, Any], event_id: str) -> Accepted:
-        self.submitted.append((campaign_id, lead, event_id))
-        return self.answer
+    def add(self, campaign_id: str, lead: dict[str, Any], event_id: str) -> AddOutcome:
+        self.added.append((campaign_id, lead, event_id))
+        return AddOutcome(self.add_status)
 
 
 def make_account(*, dry_run: bool = False, enabled: bool = True, **params: Any) -> int:
@@ -154,7 +144,7 @@ def audit_rows(account_id: int) -> list[Any]:
 
 @pytest.fixture
 def env(db_url: str, fake_redis: Any) -> dict[str, Any]:
-    sl, intake = FakeSmartlead(), FakeIntake()
+    sl = FakeSmartlead()
 
     def run(account_id: int, event_id: str = "ev-1", *, email: str | None = "ann@acme.io",
             domain: str | None = None, page_url: str = PRICING,
@@ -162,9 +152,9 @@ def env(db_url: str, fake_redis: Any) -> dict[str, Any]:
         source = "rb2b" if email else "company"
         visit = Visit(account_id, event_id, source, email, domain, page_url,
                       "2025-03-10T11:58:00Z")
-        return handle_visit(visit, lookup=sl.factory, submit=intake, redis=fake_redis, now=now)
+        return handle_visit(visit, api=sl.factory, redis=fake_redis, now=now)
 
-    return {"sl": sl, "intake": intake, "run": run}
+    return {"sl": sl, "run": run}
 
 
 INPROGRESS = {"campaign_id": 100, "lead_status": "INPROGRESS", "lead_category_id": None}
@@ -179,7 +169,7 @@ def test_known_lead_without_reply_is_added_with_trigger_and_visit_date(env) -> N
     [result] = env["run"](acc)
 
     assert result == {"email": "ann@acme.io", "reason": "added", "outcome": "done"}
-    [(campaign, lead, event_key)] = env["intake"].submitted
+    [(campaign, lead, event_key)] = env["sl"].added
     assert campaign == "900"
     assert lead["email"] == "ann@acme.io" and lead["first_name"] == "Ann"
     assert lead["custom_fields"] == {"industry": "SaaS", "trigger": "pricing_page_visit",
@@ -207,7 +197,7 @@ def test_replied_lead_in_own_records_is_not_added_and_smartlead_is_not_asked(env
     [result] = env["run"](acc)
 
     assert result["reason"] == "replied"
-    assert env["sl"].built == 0 and not env["intake"].submitted
+    assert env["sl"].built == 0 and not env["sl"].added
 
 
 @pytest.mark.parametrize("entry", [
@@ -222,7 +212,7 @@ def test_lead_replied_in_smartlead_is_not_added(env, entry: dict[str, Any]) -> N
     [result] = env["run"](acc)
 
     assert result["reason"] == "replied"
-    assert not env["intake"].submitted
+    assert not env["sl"].added
     assert audit_rows(acc)[0].details["basis"].startswith("smartlead:")
 
 
@@ -232,7 +222,7 @@ def test_unknown_lead_is_not_added(env) -> None:
     [result] = env["run"](acc)
 
     assert result == {"email": "ann@acme.io", "reason": "unknown_lead", "outcome": "skipped"}
-    assert env["sl"].lookups == ["ann@acme.io"] and not env["intake"].submitted
+    assert env["sl"].lookups == ["ann@acme.io"] and not env["sl"].added
 
 
 def test_other_pages_are_not_a_match_and_nothing_is_looked_up(env) -> None:
@@ -252,7 +242,7 @@ def test_account_page_rule_is_honoured(env) -> None:
 
     assert env["run"](acc, "e1")[0]["reason"] == "not_a_matching_page"
     assert env["run"](acc, "e2", page_url="https://acme-saas.io/demo")[0]["reason"] == "added"
-    assert env["intake"].submitted[0][1]["custom_fields"]["trigger"] == "demo_page_visit"
+    assert env["sl"].added[0][1]["custom_fields"]["trigger"] == "demo_page_visit"
 
 
 def test_cooldown_adds_a_lead_at_most_once_per_window(env) -> None:
@@ -266,7 +256,7 @@ def test_cooldown_adds_a_lead_at_most_once_per_window(env) -> None:
 
     assert [first[0]["reason"], second[0]["reason"], third[0]["reason"]] == \
         ["added", "cooldown", "added"]
-    assert len(env["intake"].submitted) == 2
+    assert len(env["sl"].added) == 2
 
 
 def test_a_redelivered_event_does_nothing_again(env) -> None:
@@ -278,7 +268,7 @@ def test_a_redelivered_event_does_nothing_again(env) -> None:
     again = env["run"](acc, "e1")
 
     assert first == again
-    assert len(env["intake"].submitted) == 1 and len(audit_rows(acc)) == 1
+    assert len(env["sl"].added) == 1 and len(audit_rows(acc)) == 1
 
 
 def test_dry_run_records_the_decision_without_calling_smartlead(env) -> None:
@@ -293,7 +283,7 @@ def test_dry_run_records_the_decision_without_calling_smartlead(env) -> None:
     assert (ann["reason"], ann["outcome"]) == ("dry_run", "dry_run")
     assert bob["reason"] == "replied"
     assert cat["reason"] == "unknown_lead"
-    assert env["sl"].built == 0 and not env["intake"].submitted
+    assert env["sl"].built == 0 and not env["sl"].added
     from workers.db import session_scope
     from workers.models import VisitFollowup
 
@@ -316,7 +306,7 @@ def test_company_visit_matches_uploaded_leads_by_email_domain(env) -> None:
 
     assert {r["email"]: r["reason"] for r in results} == {
         "ann@acme.io": "added", "bob@acme.io": "added", "cat@acme.io": "replied"}
-    assert sorted(lead["email"] for _, lead, _ in env["intake"].submitted) == \
+    assert sorted(lead["email"] for _, lead, _ in env["sl"].added) == \
         ["ann@acme.io", "bob@acme.io"]
     assert env["sl"].built == 1  # one client for the whole company
 
@@ -329,7 +319,7 @@ def test_company_visit_without_known_leads_or_from_a_mail_provider(env) -> None:
     [freemail] = env["run"](acc, "e2", email=None, domain="gmail.com")
 
     assert unknown["reason"] == freemail["reason"] == "unknown_lead"
-    assert not env["intake"].submitted
+    assert not env["sl"].added
 
 
 def test_disabled_or_unconfigured_automation_does_nothing(env, db_url) -> None:
@@ -345,7 +335,7 @@ def test_lead_already_in_the_warm_campaign_is_reported(env) -> None:
     acc = make_account()
     add_outcome(acc, "ann@acme.io")
     env["sl"].seed("ann@acme.io", INPROGRESS)
-    env["intake"].answer = Accepted("duplicate", "already added in campaign 900")
+    env["sl"].add_status = "already_in_campaign"
 
     [result] = env["run"](acc)
 

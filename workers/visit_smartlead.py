@@ -1,0 +1,116 @@
+"""The Smartlead side of the visit follow-up (automation 10): look a lead up, add it to the warm
+campaign, record its LeadOutcome. ``run_visit`` runs ``workers.visit_followup.handle_visit``
+with it.
+
+Why the warm campaign is added to directly rather than through the intake buffer: the lead is in
+another campaign of the account by definition, and Smartlead refuses such a lead as a duplicate
+unless the upload says ``ignore_duplicate_leads_in_other_campaign`` (smartlead-api.md, add-leads
+settings). One lead per visit gains nothing from chunking; re-sending after a crash is harmless
+(Smartlead counts the lead ``already_added_to_campaign``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from workers import visits as rules
+from workers.accounts import get_account
+from workers.clients.errors import PermanentError
+from workers.db import session_scope
+from workers.logging import get_logger
+from workers.models import LeadOutcome
+from workers.visit_followup import AddOutcome, Visit, handle_visit
+
+log = get_logger("workers.visit_followup")
+
+STATS_MAX_PAGES = 10  # replied statistics read per campaign and look-up (100 rows a page)
+WARM_UPLOAD_SETTINGS = {"ignore_duplicate_leads_in_other_campaign": True}
+
+
+class SmartleadVisitApi:
+    """One account's Smartlead client, for the look-ups and adds of one visit event."""
+
+    def __init__(self, account_id: int, client: Any = None) -> None:
+        self.account_id = account_id
+        if client is None:
+            from workers.clients.factory import smartlead_for
+
+            with session_scope() as s:
+                account = get_account(s, account_id)
+                if account is None:
+                    raise PermanentError(f"no account {account_id}", service="smartlead")
+                client = smartlead_for(account, lane="realtime")
+        self.client = client
+
+    def lookup(self, email: str) -> dict[str, Any] | None:
+        """Lead-by-email as a dict (None: unknown). Lead-by-email shows each campaign's lead
+        status and category but not always a reply (a campaign that does not stop on reply
+        leaves the lead INPROGRESS), so an entry with no reply evidence is checked against the
+        campaign's replied statistics too."""
+        lead = self.client.get_lead_by_email(email)
+        if lead is None:
+            return None
+        data: dict[str, Any] = lead.model_dump()
+        for entry in data.get("lead_campaign_data") or []:
+            if rules.entry_reply_basis(entry) is None:
+                reply_time = self.replied_in_statistics(entry["campaign_id"], email)
+                if reply_time:
+                    entry["reply_time"] = reply_time
+        return data
+
+    def replied_in_statistics(self, campaign_id: Any, email: str) -> str | None:
+        """The lead's reply time from the campaign's ``email_status=replied`` statistics."""
+        limit = 100
+        for page in range(STATS_MAX_PAGES):
+            stats = self.client.get_campaign_statistics(
+                int(campaign_id), offset=page * limit, limit=limit, email_status="replied")
+            for row in stats.data:
+                if row.lead_email.strip().lower() == email and row.reply_time:
+                    return str(row.reply_time)
+            if len(stats.data) < limit:
+                return None
+        log.warning("reply_statistics_truncated", campaign_id=str(campaign_id))
+        return None
+
+    def add(self, campaign_id: str, lead: dict[str, Any], event_id: str) -> AddOutcome:
+        """Add one lead to the warm campaign (never past the agency block list) and record its
+        outcome in the campaign (source ``visit``)."""
+        from workers.blocklist import is_blocked
+        from workers.intake_upload import classify
+
+        email = lead["email"]
+        with session_scope() as s:
+            blocked = is_blocked(s, email)
+        if blocked:
+            result = AddOutcome("blocked", "on the agency block list")
+        else:
+            answer = self.client.add_leads(int(campaign_id), [lead],
+                                           settings=WARM_UPLOAD_SETTINGS)
+            outcomes, notes = classify([email], answer)
+            status, reason = outcomes.get(email, ("unresolved", "; ".join(notes)))
+            result = AddOutcome(status, reason)
+        self._record(campaign_id, email, result, event_id)
+        return result
+
+    def _record(self, campaign_id: str, email: str, result: AddOutcome, event_id: str) -> None:
+        with session_scope() as s:
+            row = s.scalar(select(LeadOutcome).where(
+                LeadOutcome.account_id == self.account_id,
+                LeadOutcome.campaign_id == str(campaign_id), LeadOutcome.email == email))
+            if row is None:
+                s.add(LeadOutcome(account_id=self.account_id, campaign_id=str(campaign_id),
+                                  email=email, source="visit", status=result.status,
+                                  reason=result.reason[:2000], event_id=event_id))
+            elif result.status == "added" or row.status not in ("added", "already_in_campaign"):
+                row.status, row.reason, row.event_id = result.status, result.reason[:2000], \
+                    event_id
+
+
+def run_visit(visit: Visit, *, task_id: str | None = None) -> list[dict[str, Any]]:
+    """``handle_visit`` with the account's real Smartlead client and the shared Redis."""
+    from workers.intake import redis_client
+
+    return handle_visit(visit, api=lambda: SmartleadVisitApi(visit.account_id),
+                        redis=redis_client(), task_id=task_id)
