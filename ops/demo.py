@@ -33,6 +33,7 @@ class DemoContext:
     flower_url: str
     flower_auth: tuple[str, str]
     sandboxes: dict[str, str] = field(default_factory=dict)  # name -> base URL
+    workers: int = 2
     results: list[tuple[str, bool, str]] = field(default_factory=list)
 
     def check(self, name: str, ok: bool, detail: str) -> None:
@@ -73,9 +74,21 @@ def scenario_ping(ctx: DemoContext) -> None:
     info = wait_until(flower_sees, 30)
     ctx.check("Flower shows the task", bool(info),
               f"state {info.get('state')} on {info.get('worker')}" if info else "not seen")
-    workers = httpx.get(f"{ctx.flower_url}/api/workers?refresh=1", auth=ctx.flower_auth,
-                        timeout=10).json()
-    ctx.check("Flower lists the workers", len(workers) >= 2, ", ".join(sorted(workers)))
+
+    def flower_workers() -> dict[str, Any] | None:
+        r = httpx.get(f"{ctx.flower_url}/api/workers?refresh=1", auth=ctx.flower_auth,
+                      timeout=10)
+        found: dict[str, Any] = r.json() if r.status_code == 200 else {}
+        return found if len(found) >= ctx.workers else None
+
+    workers = wait_until(flower_workers, 30, 1.0) or {}
+    ctx.check("Flower lists the workers", len(workers) >= ctx.workers, ", ".join(sorted(workers)))
+
+
+def _scenario_intake(ctx: DemoContext) -> None:
+    from ops.demo_intake import scenario_intake
+
+    scenario_intake(ctx)
 
 
 def _scenario_reply_routing(ctx: DemoContext) -> None:
@@ -84,7 +97,8 @@ def _scenario_reply_routing(ctx: DemoContext) -> None:
     scenario_reply_routing(ctx)
 
 
-SCENARIOS: list[Callable[[DemoContext], None]] = [scenario_ping, _scenario_reply_routing]
+SCENARIOS: list[Callable[[DemoContext], None]] = [
+    scenario_ping, _scenario_intake, _scenario_reply_routing]
 
 
 # ---- orchestration -----------------------------------------------------------------------------
@@ -105,8 +119,10 @@ def _prepare_environment(var_dir: Path) -> Settings:
 
 def run_demo(var_dir: Path, workers: int = 2) -> int:
     from ops import migrate
+    from workers.logging import configure_logging
 
     settings = _prepare_environment(var_dir)
+    configure_logging(level="WARNING")
     stack = Stack(settings=settings, log_dir=settings.var_path / "logs")
     try:
         console.rule("[bold]LeadOps demo[/bold]: embedded Redis + SQLite, sandbox services")
@@ -130,7 +146,7 @@ def run_demo(var_dir: Path, workers: int = 2) -> int:
             console.print(f"[red]roles did not come up; logs in {stack.log_dir}[/red]")
             return 1
         console.print(f"gateway {gw}, flower {fl}, {workers} workers, beat; logs {stack.log_dir}")
-        ctx = DemoContext(settings, stack, gw, fl, auth, sandboxes)
+        ctx = DemoContext(settings, stack, gw, fl, auth, sandboxes, workers=workers)
         for scenario in SCENARIOS:
             try:
                 scenario(ctx)
