@@ -12,13 +12,15 @@ This is the API automations call (Clay rows, form submissions, visit follow-ups,
 
 It validates the email, refuses addresses on the agency block list (outcome ``blocked``),
 resolves the campaign (the given one, else the account's ``clay_intake.default_campaign_id``,
-else - for forms - ``form_nurture.default_campaign_id``; none: ``rejected``), writes the
-``pending`` ``LeadOutcome`` row, buffers the lead in Redis (``workers.lead_buffer``), and
-schedules the upload: a chunk is claimed as soon as the buffer is full, and a flush is
-scheduled for when the first lead of a buffer has waited the account's ``max_delay_seconds``.
-Calling it again with the same ``event_id`` buffers nothing new; a lead already pending or
-uploaded to that campaign (same email) is a ``duplicate``. Safe to call from any task or
-process sharing Redis and the database; it publishes tasks by name, never imports ``tasks/``.
+else - for forms - ``form_nurture.default_campaign_id``; none: ``rejected``), buffers the lead
+in Redis (``workers.lead_buffer``; it is "pending" there, and its ``LeadOutcome`` row is
+written with Smartlead's answer for its chunk), and schedules the upload: a chunk is claimed
+as soon as the buffer is full, and a flush is scheduled for when the first lead of a buffer
+has waited the account's ``max_delay_seconds``. Calling it again with the same ``event_id``
+buffers nothing new; a lead already pending or uploaded to that campaign (same email) is a
+``duplicate`` (one that ended ``dead``, ``rejected`` or ``blocked`` may be accepted again,
+e.g. a replayed dead letter). Safe to call from any task or process sharing Redis and the
+database; it publishes tasks by name, never imports ``tasks/``.
 Alternatively, send ``tasks.lead_intake.accept_lead`` with the same arguments as kwargs.
 """
 
@@ -88,6 +90,7 @@ def redis_client() -> Any:
 def reset_caches() -> None:
     _redis.clear()
     _params.clear()
+    lb.reset_intake_settings()
 
 
 def intake_params(account_id: int) -> IntakeParams:
@@ -146,10 +149,16 @@ def _reject(account_id: int | None, reason: str, *, subject: str | None, event_i
     return AcceptResult(status, reason, campaign_id, subject)
 
 
-def _record_pending(account_id: int, campaign_id: str, email: str, *, source: str,
-                    event_id: str | None, status: str = "pending",
-                    reason: str = "") -> tuple[str, str]:
-    """Upsert the lead's outcome row. Returns (what happened, previous status)."""
+def _existing(session: Any, account_id: int, campaign_id: str,
+              email: str) -> tuple[str, str | None] | None:
+    row = session.execute(select(LeadOutcome.status, LeadOutcome.event_id).where(
+        LeadOutcome.account_id == account_id, LeadOutcome.campaign_id == campaign_id,
+        LeadOutcome.email == email)).first()
+    return (row[0], row[1]) if row else None
+
+
+def _record_blocked(account_id: int, campaign_id: str, email: str, *, source: str,
+                    event_id: str | None) -> None:
     from workers.db import session_scope
 
     for _ in range(3):
@@ -159,28 +168,25 @@ def _record_pending(account_id: int, campaign_id: str, email: str, *, source: st
                     LeadOutcome.account_id == account_id, LeadOutcome.campaign_id == campaign_id,
                     LeadOutcome.email == email))
                 if row is None:
-                    s.add(LeadOutcome(account_id=account_id, campaign_id=campaign_id,
-                                      email=email, source=source, status=status,
-                                      reason=reason, event_id=event_id))
-                    return "new", ""
-                if row.status == "pending" and row.event_id == event_id:
-                    return "redelivered", row.status
-                if row.status in RETRYABLE_STATUSES:
-                    previous = row.status
-                    row.status, row.reason, row.source = status, reason, source
-                    row.event_id, row.chunk_id = event_id, None
-                    return "reaccepted", previous
-                return "duplicate", row.status
+                    row = LeadOutcome(account_id=account_id, campaign_id=campaign_id,
+                                      email=email)
+                    s.add(row)
+                row.status, row.reason = "blocked", "on the agency block list"
+                row.source, row.event_id, row.chunk_id = source, event_id, None
+            return
         except IntegrityError:
-            continue  # a concurrent accept inserted it: look again
-    return "duplicate", "pending"
+            continue  # a concurrent accept inserted it: update that row
 
 
 def submit_lead(account_id: int, campaign_id: str | None, lead: dict[str, Any], *,
                 source: str, event_id: str | None, task_id: str | None = None,
                 redis: Any = None) -> AcceptResult:
     """Accept one lead (see the module docstring). Never raises for a bad lead: the answer
-    says why it was not buffered, and the audit log / outcome table keep the reason."""
+    says why it was not buffered, and the audit log / outcome table keep the reason.
+
+    The happy path writes nothing to the database: the lead waits in Redis (its email in the
+    campaign's pending set) and its ``LeadOutcome`` row is written with the chunk's answer.
+    """
     raw_email = lead.get("email") if isinstance(lead, dict) else None
     email = normalise_email(raw_email)
     if email is None:
@@ -202,25 +208,24 @@ def submit_lead(account_id: int, campaign_id: str | None, lead: dict[str, Any], 
 
     with session_scope() as s:
         blocked = is_blocked(s, email)
+        existing = _existing(s, account_id, campaign, email)
+    if existing and existing[0] not in RETRYABLE_STATUSES:
+        return AcceptResult("duplicate", f"already {existing[0]} in campaign {campaign}",
+                            campaign, email)
     if blocked:
-        what, prev = _record_pending(account_id, campaign, email, source=source,
-                                     event_id=event_id, status="blocked",
-                                     reason="on the agency block list")
-        if what == "duplicate":
-            return AcceptResult("duplicate", f"already {prev}", campaign, email)
+        _record_blocked(account_id, campaign, email, source=source, event_id=event_id)
         return _reject(account_id, "on the agency block list", subject=email,
                        event_id=event_id, source=source, task_id=task_id, status="blocked",
                        campaign_id=campaign)
-    what, prev = _record_pending(account_id, campaign, email, source=source, event_id=event_id)
-    if what == "duplicate":
-        return AcceptResult("duplicate", f"already {prev} in campaign {campaign}", campaign,
-                            email)
     r = redis if redis is not None else redis_client()
-    if what == "reaccepted" and event_id:
+    if existing and event_id and existing[1] == event_id:
         r.delete(lb.event_key(account_id, event_id))  # a replay of the same event
     result = lb.buffer_lead(r, account_id, campaign, clean_lead(lead, email), source=source,
                             event_id=event_id, chunk_size=params.chunk_size,
                             max_delay=params.max_delay)
+    if result.duplicate_email:
+        return AcceptResult("duplicate", f"already pending for campaign {campaign}", campaign,
+                            email)
     if not result.accepted:
         return AcceptResult("duplicate", "event already buffered", campaign, email)
     if result.full:

@@ -2,11 +2,12 @@
 
 Called by ``tasks.lead_intake.upload_chunk``. Order of events for a chunk (``workers.lead_buffer``
 holds the state): start (fenced by ``gen``) -> drop leads whose outcome is already recorded ->
-mark sending -> add_leads -> record outcomes (one transaction) -> ack -> dispatch the account's
-next chunk. A worker killed between "mark sending" and "ack" leaves the chunk ``sending``; the
-reaper hands it to a new task, which re-sends only the leads still ``pending`` and counts the
-re-send. A whole-request validation error (400/422) splits the chunk in halves until the bad
-lead is alone; it is then dead-lettered with the server's message.
+mark sending -> add_leads -> record outcomes (one transaction, rows tagged with the chunk id)
+-> ack -> dispatch the account's next chunk. A worker killed between "mark sending" and "ack"
+leaves the chunk ``sending``; the reaper hands it to a new task, which re-sends only the leads
+with no row for this chunk yet and counts the re-send. A whole-request validation error
+(400/422) splits the chunk in halves until the bad lead is alone; it is then dead-lettered
+with the server's message.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select
 
 from workers import audit
 from workers import lead_buffer as lb
@@ -80,26 +81,36 @@ def classify(emails: list[str], answer: Any, *, resend: bool = False
 
 
 def _recorded_emails(session: Any, chunk: lb.Chunk) -> set[str]:
+    """Leads of this chunk whose outcome an earlier run of it already recorded."""
     emails = [e["lead"]["email"] for e in chunk.entries]
     return set(session.scalars(select(LeadOutcome.email).where(
         LeadOutcome.account_id == chunk.account_id, LeadOutcome.campaign_id == chunk.campaign_id,
-        LeadOutcome.email.in_(emails), LeadOutcome.status != "pending")))
+        LeadOutcome.email.in_(emails), LeadOutcome.chunk_id == chunk.chunk_id)))
 
 
 def record_outcomes(session: Any, chunk: lb.Chunk, outcomes: dict[str, tuple[str, str]]) -> None:
-    """Pending rows only: a lead already recorded (by an earlier send) keeps its outcome."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for email, key in outcomes.items():
-        groups.setdefault(key, []).append(email)
-    for (status, reason), emails in groups.items():
-        session.execute(
-            update(LeadOutcome)
-            .where(LeadOutcome.account_id == chunk.account_id,
-                   LeadOutcome.campaign_id == chunk.campaign_id,
-                   LeadOutcome.email.in_(emails), LeadOutcome.status == "pending")
-            .values(status=status, reason=reason[:2000], chunk_id=chunk.chunk_id,
-                    updated_at=utcnow())
-            .execution_options(synchronize_session=False))
+    """Write each lead's row (insert, or update the row of an earlier dead/blocked attempt),
+    tagged with the chunk id: a re-run of the chunk then knows what is already recorded."""
+    entries = {e["lead"]["email"]: e for e in chunk.entries}
+    existing = {row.email: row for row in session.scalars(select(LeadOutcome).where(
+        LeadOutcome.account_id == chunk.account_id, LeadOutcome.campaign_id == chunk.campaign_id,
+        LeadOutcome.email.in_(list(outcomes))))}
+    now = utcnow()
+    new_rows = []
+    for email, (status, reason) in outcomes.items():
+        entry = entries.get(email, {})
+        values = {"status": status, "reason": reason[:2000], "chunk_id": chunk.chunk_id,
+                  "source": entry.get("source") or "clay", "event_id": entry.get("event_id"),
+                  "updated_at": now}
+        row = existing.get(email)
+        if row is None:
+            new_rows.append({"account_id": chunk.account_id, "campaign_id": chunk.campaign_id,
+                             "email": email, "created_at": now, **values})
+        elif row.chunk_id != chunk.chunk_id:
+            for k, v in values.items():
+                setattr(row, k, v)
+    if new_rows:
+        session.execute(insert(LeadOutcome), new_rows)
 
 
 def dead_letter_leads(chunk: lb.Chunk, entries: list[dict[str, Any]], reason: str,
@@ -122,7 +133,7 @@ def dead_letter_leads(chunk: lb.Chunk, entries: list[dict[str, Any]], reason: st
 
 
 def _finish(r: Any, chunk: lb.Chunk, result: dict[str, Any]) -> dict[str, Any]:
-    lb.ack_chunk(r, chunk.chunk_id, chunk.gen, chunk.account_id)
+    lb.ack_chunk(r, chunk)
     dispatch(chunk.account_id, redis=r)
     return result
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,8 +60,13 @@ class IntakeSettings(BaseSettings):
     max_leads_per_request: int = DEFAULT_MAX_LEADS_PER_REQUEST
 
 
+@lru_cache(maxsize=1)
 def intake_settings() -> IntakeSettings:
     return IntakeSettings()
+
+
+def reset_intake_settings() -> None:
+    intake_settings.cache_clear()
 
 
 def effective_chunk_size(chunk_size: int, cap: int | None = None) -> int:
@@ -72,6 +78,11 @@ def effective_chunk_size(chunk_size: int, cap: int | None = None) -> int:
 # ---- keys ---------------------------------------------------------------------------------
 def buf_key(account_id: int, campaign_id: str) -> str:
     return f"{PREFIX}:buf:{account_id}:{campaign_id}"
+
+
+def pending_key(account_id: int, campaign_id: str) -> str:
+    """Emails buffered or in flight for the campaign: a second accept of one is a duplicate."""
+    return f"{PREFIX}:pending:{account_id}:{campaign_id}"
 
 
 def due_key(account_id: int) -> str:
@@ -113,8 +124,8 @@ def flush_at_key(account_id: int) -> str:
 class BufferResult:
     """What :func:`buffer_lead` did.
 
-    ``accepted`` False means the event id was already buffered (idempotent accept; nothing was
-    added). ``first``: this lead started an empty buffer (schedule a flush in ``max_delay``).
+    ``accepted`` False means nothing was added: the event id was already buffered (idempotent
+    accept), or (``duplicate_email``) the same email is already waiting for that campaign. ``first``: this lead started an empty buffer (schedule a flush in ``max_delay``).
     ``full``: the buffer just reached a multiple of the chunk size (claim a chunk now).
     """
 
@@ -122,6 +133,7 @@ class BufferResult:
     length: int
     first: bool = False
     full: bool = False
+    duplicate_email: bool = False
 
 
 @dataclass
@@ -195,12 +207,14 @@ def buffer_lead(
     now = time.time() if now is None else now
     ev = event_key(account_id, event_id) if event_id else ""
     res = _script(redis, _BUFFER)(
-        keys=[ev, buf_key(account_id, campaign_id), due_key(account_id), ACCOUNTS_KEY],
+        keys=[ev, buf_key(account_id, campaign_id), due_key(account_id), ACCOUNTS_KEY,
+              pending_key(account_id, campaign_id)],
         args=[_entry(lead, source, event_id, now), now, max_delay, max(1, chunk_size),
-              intake_settings().event_ttl_seconds, campaign_id, account_id],
+              intake_settings().event_ttl_seconds, campaign_id, account_id,
+              str(lead["email"]).lower()],
     )
-    accepted, length, first, full = (int(x) for x in res)
-    return BufferResult(bool(accepted), length, bool(first), bool(full))
+    status, length, first, full = (int(x) for x in res)
+    return BufferResult(status == 1, length, bool(first), bool(full), status == 2)
 
 
 def claim_chunks(
@@ -270,11 +284,15 @@ def defer_chunk(redis: Any, chunk_id: str, gen: int, seconds: float, *,
                      seconds + intake_settings().queue_lease_seconds, now)
 
 
-def ack_chunk(redis: Any, chunk_id: str, gen: int, account_id: int) -> bool:
-    """Forget the chunk: every lead's outcome is recorded. False when fenced out."""
-    ck = chunk_key(chunk_id)
+def ack_chunk(redis: Any, chunk: Chunk) -> bool:
+    """Forget the chunk (every lead's outcome is recorded) and release its emails from the
+    campaign's pending set. False when fenced out."""
+    ck = chunk_key(chunk.chunk_id)
+    emails = [str(e["lead"]["email"]).lower() for e in chunk.entries]
     return bool(_script(redis, _ACK)(
-        keys=[ck, ck + ":leads", inflight_key(account_id), LEASES_KEY], args=[chunk_id, gen]))
+        keys=[ck, ck + ":leads", inflight_key(chunk.account_id), LEASES_KEY,
+              pending_key(chunk.account_id, chunk.campaign_id)],
+        args=[chunk.chunk_id, chunk.gen, *emails]))
 
 
 def split_chunk(redis: Any, chunk_id: str, gen: int, account_id: int, *,

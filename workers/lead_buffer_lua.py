@@ -2,11 +2,15 @@
 atomic across workers. Keys are documented in workers/lead_buffer.py."""
 
 _BUFFER = """
--- KEYS: ev, buf, due, accounts   ARGV: entry, now, delay, size, ttl, campaign, account
+-- KEYS: ev, buf, due, accounts, pending   ARGV: entry, now, delay, size, ttl, campaign, account,
+-- email.  Returns {status (1 buffered, 0 event seen, 2 email already pending), len, first, full}
 if KEYS[1] ~= '' then
   if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[5]) then
     return {0, redis.call('LLEN', KEYS[2]), 0, 0}
   end
+end
+if redis.call('SADD', KEYS[5], ARGV[8]) == 0 then
+  return {2, redis.call('LLEN', KEYS[2]), 0, 0}
 end
 local n = redis.call('RPUSH', KEYS[2], ARGV[1])
 local now, size = tonumber(ARGV[2]), tonumber(ARGV[4])
@@ -93,12 +97,15 @@ return 1
 """
 
 _ACK = """
--- KEYS: chunk, leads, inflight, leases   ARGV: id, gen
+-- KEYS: chunk, leads, inflight, leases, pending   ARGV: id, gen, emails...
 local g = redis.call('HGET', KEYS[1], 'gen')
 if not g or tonumber(g) ~= tonumber(ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
+for i = 3, #ARGV, 200 do
+  redis.call('SREM', KEYS[5], unpack(ARGV, i, math.min(i + 199, #ARGV)))
+end
 return 1
 """
 

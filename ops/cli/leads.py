@@ -205,7 +205,7 @@ def _wait_uploaded(account_id: int, campaign: str, emails: set[str], timeout: fl
                            LeadOutcome.campaign_id == campaign,
                            LeadOutcome.email.in_(emails))
                     .group_by(LeadOutcome.status)).tuples().all())
-            done = len(emails) - final.get("pending", 0)
+            done = sum(n for st, n in final.items() if st != "pending")
             progress.update(task, completed=done)
             if done >= len(emails):
                 break

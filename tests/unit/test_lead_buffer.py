@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -9,6 +10,13 @@ import pytest
 from workers import lead_buffer as lb
 
 A, C = 7, "501"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_intake_settings() -> Any:
+    lb.reset_intake_settings()
+    yield
+    lb.reset_intake_settings()
 
 
 def _fill(r: Any, n: int, *, now: float = 1000.0, size: int = 3, delay: float = 5.0,
@@ -25,6 +33,14 @@ def _claim(r: Any, *, now: float, size: int = 3, delay: float = 5.0, limit: int 
                            inflight_limit=k, lease_seconds=10, now=now)
 
 
+def _ack(r: Any, cid: str, gen: int) -> bool:
+    chunk = lb.load_chunk(r, cid)
+    if chunk is None:
+        return False
+    chunk.gen = gen  # the holder's generation, as start_chunk handed it out
+    return lb.ack_chunk(r, chunk)
+
+
 def test_first_lead_and_each_full_chunk_are_signalled(fake_redis: Any) -> None:
     results = _fill(fake_redis, 7, size=3)
     assert [x.first for x in results] == [True] + [False] * 6
@@ -37,6 +53,21 @@ def test_same_event_id_is_buffered_once(fake_redis: Any) -> None:
     again = lb.buffer_lead(fake_redis, A, C, {"email": "a@x.com"}, source="clay", event_id="e1")
     assert first.accepted and not again.accepted
     assert fake_redis.llen(lb.buf_key(A, C)) == 1
+
+
+def test_same_email_is_pending_once_per_campaign_until_its_chunk_is_acked(
+        fake_redis: Any) -> None:
+    first = lb.buffer_lead(fake_redis, A, C, {"email": "a@x.com"}, source="clay",
+                           event_id="e1", chunk_size=1)
+    again = lb.buffer_lead(fake_redis, A, C, {"email": "A@x.com"}, source="form", event_id="e2")
+    other = lb.buffer_lead(fake_redis, A, "999", {"email": "a@x.com"}, source="clay",
+                           event_id="e3")
+    assert first.accepted and other.accepted
+    assert not again.accepted and again.duplicate_email
+    [(cid, gen)] = _claim(fake_redis, now=time.time() + 1, size=1, limit=1)
+    assert _ack(fake_redis, cid, gen)
+    later = lb.buffer_lead(fake_redis, A, C, {"email": "a@x.com"}, source="clay", event_id="e4")
+    assert later.accepted
 
 
 def test_partial_buffer_is_claimable_only_after_max_delay(fake_redis: Any) -> None:
@@ -66,7 +97,7 @@ def test_inflight_limit_keeps_the_rest_in_redis(fake_redis: Any) -> None:
     assert len(claims) == 2
     assert _claim(fake_redis, now=1000.2, k=2) == []
     cid, gen = claims[0]
-    assert lb.ack_chunk(fake_redis, cid, gen, A)
+    assert _ack(fake_redis, cid, gen)
     assert len(_claim(fake_redis, now=1000.3, k=2)) == 1
 
 
@@ -79,7 +110,7 @@ def test_stale_generation_is_fenced_out_after_the_reaper_hands_the_chunk_on(
     assert reaped == [(cid, gen + 1, A)]
     assert lb.start_chunk(fake_redis, cid, gen) is None
     assert not lb.mark_sending(fake_redis, cid, gen)
-    assert not lb.ack_chunk(fake_redis, cid, gen, A)
+    assert not _ack(fake_redis, cid, gen)
     chunk = lb.start_chunk(fake_redis, cid, gen + 1)
     assert chunk is not None and not chunk.resend  # it died before sending: not a re-send
 
@@ -130,7 +161,7 @@ def test_split_replaces_a_chunk_by_halves_claimed_before_new_chunks(fake_redis: 
 def test_reaper_forgets_leases_of_acked_chunks(fake_redis: Any) -> None:
     _fill(fake_redis, 3, size=3)
     [(cid, gen)] = _claim(fake_redis, now=1000.1)
-    lb.ack_chunk(fake_redis, cid, gen, A)
+    _ack(fake_redis, cid, gen)
     assert lb.reap_expired(fake_redis, now=10**9) == []
     assert fake_redis.zcard(lb.LEASES_KEY) == 0
 
@@ -146,5 +177,6 @@ def test_one_flush_per_account_is_scheduled_until_it_is_due(fake_redis: Any) -> 
 def test_chunk_size_is_capped_by_the_per_request_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     assert lb.effective_chunk_size(400) == 100
     monkeypatch.setenv("LEADOPS_INTAKE_MAX_LEADS_PER_REQUEST", "350")
+    lb.reset_intake_settings()
     assert lb.effective_chunk_size(400) == 350
     assert lb.effective_chunk_size(50) == 50
