@@ -64,14 +64,15 @@ class Policy:
     realtime_reserve: float = 0.1
 
     def caps(self, windows: Sequence[Window], lane: str) -> list[tuple[int, int]]:
-        """[(cap, window_us)] for a lane. Bulk leaves ceil(reserve * limit) to realtime (at
-        least one token stays usable by bulk)."""
+        """[(cap, window_us)] for a lane. Bulk leaves floor(reserve * limit) to realtime (at
+        least one token stays usable by bulk); in windows too small for a reserve realtime still
+        goes first (the realtime-waiting marker, rate_limit_lua.py)."""
         out = []
         for w in windows:
             effective = max(1, w.limit - self.limit_margin)
             cap = effective
             if lane == "bulk" and effective > 1:
-                reserve = min(math.ceil(effective * self.realtime_reserve), effective - 1)
+                reserve = min(math.floor(effective * self.realtime_reserve), effective - 1)
                 cap = effective - reserve
             out.append((cap, int(round((w.seconds + self.padding_ms / 1000.0) * US))))
         return out
@@ -185,7 +186,8 @@ class RateLimiter:
             raise ValueError(f"unknown lane {lane!r}")
         caps = self.policy.caps(windows, lane)
         keys = [self._k(kid, "penalty"), self._k(kid, "hdr"), self._k(kid, "stats"),
-                self._k(kid, "horizon")] + [self.window_key(kid, w) for w in windows]
+                self._k(kid, "horizon"), self._k(kid, "rtwait")] + [
+                    self.window_key(kid, w) for w in windows]
         argv: list[Any] = [lane, f"{time.time_ns()}-{os.getpid()}-{os.urandom(4).hex()}",
                            int((self.max_wait if max_wait is None else max_wait) * US),
                            self.policy.spacing_us(windows, lane), len(caps)]

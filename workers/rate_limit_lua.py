@@ -5,11 +5,14 @@ Every key of one credential shares a hash tag (``{<key id>}``), so the scripts s
 Redis Cluster.
 
 ACQUIRE
-  KEYS: penalty, header budget, stats, horizon, then one sliding-log ZSET per window.
+  KEYS: penalty, header budget, stats, horizon, realtime-waiting marker, then one sliding-log
+  ZSET per window.
   ARGV: lane, member, max_wait_us, spacing_us, n, then n pairs (cap, window_us).
   A window admits when fewer than ``cap`` entries lie in (now - window_us, now]. ``cap`` is the
   lane's share (bulk leaves the realtime reserve untouched); ``window_us`` includes the safety
-  padding. On admission one entry is added to every window at once.
+  padding. On admission one entry is added to every window at once. A realtime request that
+  must wait sets the marker until it expects its token; bulk takes none before then, so
+  webhook-driven work gets the next free slot even in windows too small for a reserve.
   Returns {admitted, wait_us, retry_after_us}: wait_us is how long until every window, the
   penalty box and the header budget would admit; when it exceeds max_wait_us the caller will
   reschedule instead of sleeping, and retry_after_us is a slot on the lane's deferral horizon, so
@@ -50,8 +53,13 @@ if hdr[2] and tonumber(hdr[2]) > now then
   end
 end
 
+if lane == 'bulk' then
+  local rt = tonumber(redis.call('GET', KEYS[5]) or '0')
+  if rt > now then wait = math.max(wait, rt - now) end
+end
+
 for i = 1, n do
-  local key = KEYS[4 + i]
+  local key = KEYS[5 + i]
   local cap = tonumber(ARGV[4 + 2 * i])
   local win = tonumber(ARGV[5 + 2 * i])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
@@ -63,9 +71,19 @@ for i = 1, n do
   end
 end
 
+local function hold_for_realtime(untl)
+  if lane == 'realtime' then
+    local cur = tonumber(redis.call('GET', KEYS[5]) or '0')
+    if untl > cur then
+      redis.call('SET', KEYS[5], untl, 'PX', math.floor((untl - now) / 1000) + 1)
+    end
+  end
+end
+
 if wait > 0 then
   redis.call('HINCRBY', KEYS[3], 'denied:' .. lane, 1)
   if wait <= max_wait then
+    hold_for_realtime(now + wait + 100000)
     return {0, wait, 0}
   end
   local nxt = tonumber(redis.call('HGET', KEYS[4], lane) or '0')
@@ -73,11 +91,12 @@ if wait > 0 then
   redis.call('HSET', KEYS[4], lane, slot + spacing)
   redis.call('PEXPIRE', KEYS[4], math.floor((slot + spacing - now) / 1000) + 1000)
   redis.call('HINCRBY', KEYS[3], 'deferred:' .. lane, 1)
+  hold_for_realtime(slot + 100000)
   return {0, wait, slot - now}
 end
 
 for i = 1, n do
-  local key = KEYS[4 + i]
+  local key = KEYS[5 + i]
   local win = tonumber(ARGV[5 + 2 * i])
   redis.call('ZADD', key, now, member)
   redis.call('PEXPIRE', key, math.floor(win / 1000) + 1000)

@@ -125,10 +125,12 @@ def test_429_closes_the_key_for_every_process_until_retry_after(fake_redis, cloc
     a, b = make(fake_redis, clock), make(fake_redis, clock)
     assert a.try_acquire("k", W).admitted
     a.observe("k", 429, {"Retry-After": "5"}, windows=W)
-    for lim, lane in ((a, "realtime"), (b, "realtime"), (b, "bulk")):
-        d = lim.try_acquire("k", W, lane)
+    for lim in (a, b):
+        d = lim.try_acquire("k", W, "realtime")
         assert not d.admitted
         assert d.wait == pytest.approx(5.0, abs=1e-6)
+    # bulk waits too, and also behind the realtime requests deferred meanwhile
+    assert b.try_acquire("k", W, "bulk").wait >= 5.0
     b.observe("k", 429, {"Retry-After": "1"}, windows=W)  # a shorter one never shortens the box
     clock.advance(4.999)
     assert not b.try_acquire("k", W).admitted
@@ -174,6 +176,20 @@ def test_bulk_leaves_the_realtime_reserve_untouched(fake_redis, clock) -> None:
     assert take(lim, 10, windows, "bulk") == [True] * 8 + [False, False]
     assert take(lim, 3, windows, "realtime") == [True, True, False]
     assert lim.policy.caps([Window(1, 1.0)], "bulk")[0][0] == 1  # never a zero cap
+
+
+def test_a_waiting_realtime_request_goes_before_bulk_in_a_window_without_reserve(
+        fake_redis, clock) -> None:
+    windows = [Window(2, 1.0)]  # 10% of 2 rounds down: no reserve in this window
+    lim = make(fake_redis, clock, reserve=0.1)
+    assert take(lim, 2, windows, "bulk") == [True, True]
+    d = lim.try_acquire("k", windows, "realtime")
+    assert not d.admitted and d.retry_after == pytest.approx(1.0, abs=1e-6)
+    clock.advance(1.0)
+    assert not lim.try_acquire("k", windows, "bulk").admitted  # held for the realtime one
+    assert lim.try_acquire("k", windows, "realtime").admitted
+    clock.advance(0.2)  # the hold has lapsed: bulk takes the remaining token
+    assert lim.try_acquire("k", windows, "bulk").admitted
 
 
 def test_deferrals_are_spread_at_the_sustained_rate(fake_redis, clock) -> None:
