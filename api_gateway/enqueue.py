@@ -13,6 +13,7 @@ Not sent: Celery's ``task-sent`` monitoring event (Flower still sees received/st
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import socket
 import time
@@ -22,16 +23,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import redis
 import redis.asyncio as aredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from api_gateway.dedup import dedup_key
+from api_gateway.resp import PipelinedRedis
 from workers.queues import queue_for
 from workers.redaction import redact
 
 ORIGIN = f"gateway{os.getpid()}@{socket.gethostname()}"
 REPR_MAX = 1024
+SUMMARY_KEYS = ("account_id", "event_id", "event_type", "provider", "form_id", "source",
+                "campaign_id")
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 # KEYS: n dedup keys then n queue keys. ARGV: ttl, then per event: marker, message.
@@ -54,6 +59,9 @@ return out
 """
 
 
+SCRIPT_SHA = hashlib.sha1(DEDUP_ENQUEUE_LUA.encode()).hexdigest()  # noqa: S324 - Redis's id
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     account_id: int
@@ -65,9 +73,10 @@ class Job:
 def celery_message(task_name: str, kwargs: dict[str, Any], task_id: str, queue: str) -> bytes:
     """A Celery protocol-2 message as the kombu Redis transport stores it."""
     body = orjson.dumps([[], kwargs, _EMBED])
-    kwargsrepr = repr(kwargs)
-    if len(kwargsrepr) > REPR_MAX:
-        kwargsrepr = kwargsrepr[: REPR_MAX - 3] + "..."
+    # What Flower and logs show: the ids and the kind of event, not the lead's data (smaller
+    # to redact, and no personal data in the monitoring UI).
+    summary = {k: kwargs[k] for k in SUMMARY_KEYS if k in kwargs}
+    kwargsrepr = repr(summary)[:REPR_MAX]
     return orjson.dumps({
         "body": base64.b64encode(body).decode(),
         "content-encoding": "utf-8",
@@ -96,6 +105,8 @@ class Enqueuer:
         self.redis_url, self.timeout, self.retention = redis_url, timeout, retention_seconds
         self._client: aredis.Redis | None = client  # tests pass a fakeredis client
         self._script: Any = client.register_script(DEDUP_ENQUEUE_LUA) if client else None
+        # The hot path: one pipelined connection (resp.py), unless a client was injected.
+        self._fast = None if client is not None else PipelinedRedis(redis_url, timeout=timeout)
 
     @property
     def client(self) -> aredis.Redis:
@@ -113,6 +124,8 @@ class Enqueuer:
         return self._client
 
     async def close(self) -> None:
+        if self._fast is not None:
+            await self._fast.close()
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -125,7 +138,6 @@ class Enqueuer:
 
         Raises redis.RedisError when Redis cannot be reached (nothing was marked seen then).
         """
-        client = self.client
         keys: list[str] = []
         queues: list[str] = []
         args: list[Any] = [self.retention]
@@ -136,8 +148,21 @@ class Enqueuer:
             queues.append(queue)
             args.append(task_id)  # the marker: unique per attempt
             args.append(celery_message(job.task_name, job.kwargs, task_id, queue))
-        result = await self._script(keys=keys + queues, args=args, client=client)
+        if self._fast is None:
+            result = await self._script(keys=keys + queues, args=args, client=self.client)
+        else:
+            result = await self._eval_fast(keys + queues, args)
         return [bool(r) for r in result]
+
+    async def _eval_fast(self, keys: list[str], args: list[Any]) -> Any:
+        assert self._fast is not None
+        try:
+            return await self._fast.execute("EVALSHA", SCRIPT_SHA, len(keys), *keys, *args)
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+            # First use on this Redis (or after a restart): EVAL also caches the script.
+            return await self._fast.execute("EVAL", DEDUP_ENQUEUE_LUA, len(keys), *keys, *args)
 
     async def record_event(self, account_id: int, source: str, event_type: str) -> None:
         """Count an event that has no task (e.g. EMAIL_OPEN) per account, type and day."""

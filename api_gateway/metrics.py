@@ -42,5 +42,24 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
-            REQUESTS.labels(path, str(status[0])).inc()
-            LATENCY.labels(path).observe(time.perf_counter() - start)
+            _counter(path, status[0]).inc()
+            _histogram(path).observe(time.perf_counter() - start)
+
+
+# labels() costs a lock and a dict walk per call: keep the children (bounded by routes x codes).
+_counters: dict[tuple[str, int], Any] = {}
+_histograms: dict[str, Any] = {}
+
+
+def _counter(path: str, status: int) -> Any:
+    child = _counters.get((path, status))
+    if child is None:
+        child = _counters[(path, status)] = REQUESTS.labels(path, str(status))
+    return child
+
+
+def _histogram(path: str) -> Any:
+    child = _histograms.get(path)
+    if child is None:
+        child = _histograms[path] = LATENCY.labels(path)
+    return child

@@ -12,11 +12,11 @@ from api_gateway.dedup import event_id_for, identity_hash
 from api_gateway.enqueue import Job
 from api_gateway.http import invalid, parse_json_object, validation_error
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
-from api_gateway.pipeline import find_account, gateway_of, raw_json_body, submit
+from api_gateway.pipeline import RawRoute, find_account, gateway_of, raw_json_body, submit
 from api_gateway.schemas_clay import ClayRow
 from api_gateway.verify import check_token
 
-router = APIRouter(tags=["clay"])
+router = APIRouter(tags=["clay"], route_class=RawRoute)
 SOURCE = "clay"
 
 

@@ -24,6 +24,7 @@ from api_gateway.http import GatewayError, invalid, parse_json_object, validatio
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
 from api_gateway.pipeline import (
     Gateway,
+    RawRoute,
     find_account,
     gateway_of,
     raw_json_body,
@@ -35,7 +36,7 @@ from api_gateway.schemas_common import normalise_email
 from api_gateway.schemas_forms import GenericForm, TallyWebhook, TypeformWebhook
 from api_gateway.verify import check_token, hmac_b64_matches, require_secrets, unauthorized
 
-router = APIRouter(tags=["forms"])
+router = APIRouter(tags=["forms"], route_class=RawRoute)
 SOURCE = "form"
 
 TYPEFORM_RESPONSES = {**STANDARD_RESPONSES, 404: {"description": "Never: 503 instead."}}

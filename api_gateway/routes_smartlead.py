@@ -18,7 +18,14 @@ from api_gateway.dedup import event_id_for
 from api_gateway.enqueue import Job
 from api_gateway.http import parse_json_object, validation_error
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
-from api_gateway.pipeline import find_account, gateway_of, raw_json_body, record_only, submit
+from api_gateway.pipeline import (
+    RawRoute,
+    find_account,
+    gateway_of,
+    raw_json_body,
+    record_only,
+    submit,
+)
 from api_gateway.schemas_smartlead import (
     PROCESSED_EVENTS,
     SmartleadEvent,
@@ -28,7 +35,7 @@ from api_gateway.schemas_smartlead import (
 )
 from api_gateway.verify import hmac_hex_matches, require_secrets, secret_matches, unauthorized
 
-router = APIRouter(tags=["smartlead"])
+router = APIRouter(tags=["smartlead"], route_class=RawRoute)
 SOURCE = "smartlead"
 
 EXAMPLE = {

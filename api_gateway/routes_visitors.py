@@ -24,13 +24,21 @@ from api_gateway.enqueue import Job
 from api_gateway.http import GatewayError, invalid, json_response, parse_json_object
 from api_gateway.http import validation_error as _validation_error
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
-from api_gateway.pipeline import Gateway, find_account, gateway_of, log, raw_json_body, submit
+from api_gateway.pipeline import (
+    Gateway,
+    RawRoute,
+    find_account,
+    gateway_of,
+    log,
+    raw_json_body,
+    submit,
+)
 from api_gateway.schemas_common import email_domain, lenient_timestamp, normalise_domain
 from api_gateway.schemas_common import normalise_email as _email
 from api_gateway.schemas_visitors import CompanyVisit, GenericVisit, RB2BVisit
 from api_gateway.verify import check_token, require_secrets, secret_matches, unauthorized
 
-router = APIRouter(tags=["visitors"])
+router = APIRouter(tags=["visitors"], route_class=RawRoute)
 SOURCE = "visitor"
 
 
