@@ -45,16 +45,18 @@ EXAMPLE = {
     "to_email": "jane@acme.com", "subject": "Re: quick question",
     "reply_message": {"message_id": "<abc@mail>", "text": "Sounds good", "time": "..."},
 }
-DOC = dict(responses=STANDARD_RESPONSES, openapi_extra=request_body(SmartleadEvent, EXAMPLE))
+BODY_DOC = request_body(SmartleadEvent, EXAMPLE)
 
 
-@router.post("/v1/{account}/smartlead", status_code=202, **DOC)
+@router.post("/v1/{account}/smartlead", status_code=202, responses=STANDARD_RESPONSES,
+             openapi_extra=BODY_DOC)
 async def smartlead_webhook(account: str, request: Request) -> Response:
     """Smartlead event; secret in the body's `secret_key`."""
     return await _handle(account, None, request)
 
 
-@router.post("/v1/{account}/smartlead/{url_secret}", status_code=202, **DOC)
+@router.post("/v1/{account}/smartlead/{url_secret}", status_code=202,
+             responses=STANDARD_RESPONSES, openapi_extra=BODY_DOC)
 async def smartlead_webhook_url_secret(account: str, url_secret: str, request: Request) -> Response:
     """Smartlead event; secret in the URL (the body's `secret_key` is then not needed)."""
     return await _handle(account, url_secret, request)
