@@ -131,7 +131,7 @@ def main() -> None:
     ap.add_argument("--margins", default="0,50,250", help="paddings (ms) for the shared limiter")
     ap.add_argument("--keys", type=int, default=1000)
     ap.add_argument("--key-limits", default="1/10", help="each key's windows in scenario 2")
-    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     ap.add_argument("--skip", default="", help="comma list: one,many,celery")
     args = ap.parse_args()
 
