@@ -47,7 +47,7 @@ def test_a_reply_then_interested_update_the_hubspot_contact_and_notify_slack(sta
     out = stack.simulate("reply", "ann@acme.io", text="Sounds good, call me Tuesday")
     assert [d["status_code"] for d in out["deliveries"]] == [202]
     # Then the contact carries the reply date, the campaign and the reply flag
-    wait_for(lambda: _prop(stack, "ann@acme.io", "smartlead_replied") == "true", 20)
+    wait_for(lambda: _prop(stack, "ann@acme.io", "smartlead_replied") == "true", 30)
     props = stack.contact("ann@acme.io")
     assert props["smartlead_campaign"] == CAMPAIGN_NAME
     assert props["last_reply_date"].startswith(out["event"]["event_timestamp"][:19])
@@ -57,10 +57,10 @@ def test_a_reply_then_interested_update_the_hubspot_contact_and_notify_slack(sta
     # When someone categorises the reply as Interested
     stack.simulate("category", "ann@acme.io", category="Interested")
     # Then the category is on the contact and the stage moved forward to SQL
-    wait_for(lambda: _prop(stack, "ann@acme.io", "smartlead_reply_category") == "Interested", 20)
+    wait_for(lambda: _prop(stack, "ann@acme.io", "smartlead_reply_category") == "Interested", 30)
     assert stack.contact("ann@acme.io")["lifecyclestage"] == "salesqualifiedlead"
     # And the account's Slack channel heard about it, once
-    msgs = wait_for(lambda: stack.slack_messages(), 20)
+    msgs = wait_for(lambda: stack.slack_messages(), 30)
     assert len(msgs) == 1
     assert "Interested" in msgs[0]["text"] and "ann@acme.io" in msgs[0]["text"]
     # And the custom properties were created in HubSpot exactly once each
@@ -78,9 +78,9 @@ def test_lifecycle_never_moves_backwards(stack) -> None:
     # When both reply with Interested / Meeting Request (both map to salesqualifiedlead)
     stack.simulate("category", "bob@beta.io", category="Interested")
     stack.simulate("category", "dan@delta.io", category="Meeting Request")
-    wait_for(lambda: _prop(stack, "bob@beta.io", "smartlead_reply_category") == "Interested", 20)
+    wait_for(lambda: _prop(stack, "bob@beta.io", "smartlead_reply_category") == "Interested", 30)
     wait_for(lambda: _prop(stack, "dan@delta.io", "smartlead_reply_category")
-             == "Meeting Request", 20)
+             == "Meeting Request", 30)
     # Then the customer stays a customer, the opportunity an opportunity
     assert stack.contact("bob@beta.io")["lifecyclestage"] == "customer"
     assert stack.contact("dan@delta.io")["lifecyclestage"] == "opportunity"
@@ -100,12 +100,12 @@ def test_out_of_order_categories_are_resolved_by_event_time(stack) -> None:
                                             "2025-03-02T09:00:00.000Z", cid))
     assert r.status_code == 202, r.text
     wait_for(lambda: _prop(stack, "eve@eps.io", "smartlead_reply_category")
-             == "Meeting Request", 20)
+             == "Meeting Request", 30)
     r = stack.post_webhook(category_payload("eve@eps.io", "Out Of Office",
                                             "2025-03-01T09:00:00.000Z", cid))
     assert r.status_code == 202, r.text
     late_id = r.json()["event_id"]
-    wait_for(lambda: audit_rows(event_id=late_id), 20)
+    wait_for(lambda: audit_rows(event_id=late_id), 30)
     # Then the late older event is recorded as out of order and HubSpot keeps the newer one
     [late] = audit_rows(event_id=late_id)
     assert late.outcome == "skipped" and "out of order" in late.reason
@@ -117,7 +117,7 @@ def test_out_of_order_categories_are_resolved_by_event_time(stack) -> None:
     older = stack.post_webhook(category_payload("dan@delta.io", "Information Request",
                                                 "2025-04-01T10:00:00.000Z", cid))
     ids = {newer.json()["event_id"], older.json()["event_id"]}
-    wait_for(lambda: {a.event_id for a in audit_rows(subject="dan@delta.io")} >= ids, 20)
+    wait_for(lambda: {a.event_id for a in audit_rows(subject="dan@delta.io")} >= ids, 30)
     # Then whatever order the worker ran them in, the newer category wins
     assert _prop(stack, "dan@delta.io", "smartlead_reply_category") == "Interested"
 
@@ -135,10 +135,10 @@ def test_an_unsubscribe_is_blocked_in_every_account_with_one_call_each(stack) ->
     stack.simulate("category", "cat@gamma.io", category="Do Not Contact")
     # Then every account's Smartlead block list holds the address
     for i in range(N_ACCOUNTS):
-        wait_for(lambda i=i: "cat@gamma.io" in stack.block_list(i), 20)
+        wait_for(lambda i=i: "cat@gamma.io" in stack.block_list(i), 30)
     wait_for(lambda: {p.status for p in rows(BlockPush)} == {"done"}
-             and len(rows(BlockPush)) == N_ACCOUNTS, 20)
-    wait_for(lambda: audit_rows(subject="cat@gamma.io", action="category"), 20)
+             and len(rows(BlockPush)) == N_ACCOUNTS, 30)
+    wait_for(lambda: audit_rows(subject="cat@gamma.io", action="category"), 30)
     time.sleep(1.0)  # room for any stray duplicate push to show up
     # with exactly one block-list call per account, each outcome recorded
     after = [stack.requests_of(i) for i in range(N_ACCOUNTS)]
@@ -169,13 +169,13 @@ def test_a_hubspot_400_is_dead_lettered_with_its_message_and_replayable(stack) -
 
     # Given a contact already synced once
     stack.simulate("reply", "bob@beta.io")
-    wait_for(lambda: _prop(stack, "bob@beta.io", "smartlead_replied") == "true", 20)
+    wait_for(lambda: _prop(stack, "bob@beta.io", "smartlead_replied") == "true", 30)
     n_before = len(stack.hs_requests())
     # When HubSpot refuses the next request with a 400
     stack.hs_fault(status=400, count=1)
     stack.simulate("category", "bob@beta.io", category="Interested")
     # Then the event is dead-lettered at once with HubSpot's message, and audited
-    [dl] = wait_for(lambda: rows(DeadLetter), 20)
+    [dl] = wait_for(lambda: rows(DeadLetter), 30)
     assert dl.task_name == "tasks.crm_sync.handle_smartlead_event"
     assert "400" in dl.reason and "Injected fault: 400 VALIDATION_ERROR" in dl.reason
     assert dl.payload["event"]["lead_email"] == "bob@beta.io"
@@ -187,4 +187,4 @@ def test_a_hubspot_400_is_dead_lettered_with_its_message_and_replayable(stack) -
     assert _prop(stack, "bob@beta.io", "smartlead_reply_category") is None
     # And once the cause is gone, replaying the dead letter applies the event
     replay(dl.id)
-    wait_for(lambda: _prop(stack, "bob@beta.io", "smartlead_reply_category") == "Interested", 20)
+    wait_for(lambda: _prop(stack, "bob@beta.io", "smartlead_reply_category") == "Interested", 30)
