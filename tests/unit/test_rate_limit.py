@@ -251,3 +251,20 @@ def test_parse_retry_after_and_reset() -> None:
     assert parse_reset("2") == 2.0
     assert parse_reset("1700000010", now=lambda: 1700000000.0) == 10.0
     assert parse_reset("1700000010000", now=lambda: 1700000000.0) == 10.0
+
+
+def test_cluster_wide_counters_render_for_prometheus(fake_redis, clock) -> None:
+    from workers.rate_limit_metrics import render_limiter_metrics
+
+    lim = make(fake_redis, clock)
+    gate = lim.gate("smartlead", "sk-metrics", [(1, 1.0)], "bulk")
+    gate.acquire()
+    with pytest.raises(RateLimitDeferred):
+        gate.acquire()
+    gate.observe(429, {"Retry-After": "3"})
+    text = render_limiter_metrics(fake_redis).decode()
+    kid = gate.key_id
+    assert f'leadops_ratelimit_admitted_total{{key="{kid}",lane="bulk"}} 1.0' in text
+    assert f'leadops_ratelimit_rescheduled_total{{key="{kid}",lane="bulk"}} 1.0' in text
+    assert f'leadops_ratelimit_server_429_total{{key="{kid}",lane="bulk"}} 1.0' in text
+    assert f'leadops_ratelimit_penalty_seconds{{key="{kid}"}} 3.0' in text
