@@ -11,8 +11,9 @@ from workers.celery_app import app
 from workers.task_base import ApiTask
 
 
+# No result is read by anyone: skipping the result backend saves a Redis write per lead.
 @app.task(name="tasks.lead_intake.accept_lead", acks_late=True, soft_time_limit=30,
-          time_limit=60)
+          time_limit=60, ignore_result=True)
 def accept_lead(account_id: int, lead: dict[str, Any], campaign_id: str | None = None,
                 source: str = "clay", event_id: str | None = None,
                 **extra: Any) -> dict[str, Any]:
@@ -27,13 +28,14 @@ def accept_lead(account_id: int, lead: dict[str, Any], campaign_id: str | None =
 
 
 @app.task(name="tasks.lead_intake.flush", acks_late=True, soft_time_limit=30, time_limit=60,
-          expires=3600)
+          expires=3600, ignore_result=True)
 def flush(account_id: int) -> dict[str, Any]:
     """The account's oldest buffered lead has waited the max delay: claim and dispatch."""
     return {"dispatched": intake.dispatch(account_id)}
 
 
-@app.task(name="tasks.lead_intake.sweep", acks_late=True, soft_time_limit=30, time_limit=60)
+@app.task(name="tasks.lead_intake.sweep", acks_late=True, soft_time_limit=30, time_limit=60,
+          ignore_result=True)
 def sweep() -> dict[str, int]:
     """Beat: re-queue chunks whose worker died (lease lapsed) and dispatch due buffers."""
     return intake.sweep()
