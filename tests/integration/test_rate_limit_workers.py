@@ -132,3 +132,43 @@ def test_a_429_stops_every_process_until_retry_after(redis_url, db_url, sandbox,
     assert st["requests_by_status"].get("200", 0) == 24
     assert min(v["done_at"] for v in values) >= storm_start + 2.9
     assert all(r.status == "SUCCESS" for r in results)
+
+
+def test_a_permanent_error_is_dead_lettered_once_and_can_be_replayed(redis_url, db_url, sandbox,
+                                                                     tmp_path) -> None:
+    """401 from Smartlead: no retry, one dead letter with the server's message and the task's
+    arguments; `replay` sends it again by name."""
+    from workers.celery_app import app
+    from workers.db import session_scope
+    from workers.dead_letters import replay
+    from workers.models import AuditLog, DeadLetter
+
+    api_key = "sl-test-revoked-key-0003"
+    key_hash = _sandbox_key(sandbox, api_key, [[100, 1.0]])
+    acct = _account("revoked", api_key, sandbox, [[100, 1.0]])
+    httpx.post(f"{sandbox}/admin/faults", json={"api_key": api_key, "unauthorized": True})
+    w = start_worker(tmp_path, concurrency=1, queues="realtime,default")  # replay: routed
+    try:
+        r = app.send_task("tasks.limiter_probe.call", kwargs={"account_id": acct},
+                          queue="realtime")
+        with pytest.raises(Exception) as info:
+            r.get(timeout=20)
+        assert type(info.value).__name__ == "Unauthorized"
+        assert _stats(sandbox, key_hash)["requests_by_status"] == {"401": 1}  # no retry
+        with session_scope() as s:
+            letters = s.query(DeadLetter).all()
+            audits = s.query(AuditLog).filter_by(automation="limiter_probe").all()
+        assert len(letters) == 1 and len(audits) == 1
+        dl = letters[0]
+        assert dl.task_name == "tasks.limiter_probe.call"
+        assert dl.payload == {"account_id": acct}
+        assert dl.account_id == acct and dl.error_class == "Unauthorized"
+        assert api_key not in dl.reason
+        # When the key works again and the letter is replayed, the task runs and succeeds
+        httpx.post(f"{sandbox}/admin/faults", json={"api_key": api_key, "unauthorized": False})
+        task_id = replay(dl.id)
+        assert app.AsyncResult(task_id).get(timeout=20)["retries"] == 0
+        with session_scope() as s:
+            assert s.get(DeadLetter, dl.id).status == "replayed"
+    finally:
+        stop_process(w.proc)
