@@ -81,7 +81,15 @@ def create_app(settings: Settings | None = None,
 
     @api.get("/metrics", tags=["ops"])
     def prometheus_metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        """The gateway's own metrics plus the cluster-wide rate-limiter figures (from Redis)."""
+        body = generate_latest()
+        try:
+            from workers.rate_limit_metrics import render_limiter_metrics
+
+            body += render_limiter_metrics()
+        except Exception:  # noqa: BLE001 - the gateway's own metrics must still be served
+            metrics.REDIS_ERRORS.inc()
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     _install_error_handlers(api)
     openapi_docs.install(api)

@@ -260,10 +260,13 @@ class HttpRequester:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         query.update(self._auth_params)
         all_headers = {**self._headers, **(headers or {})}
+        # Build the pooled client before taking a token: a token must be spent on the wire at
+        # once, or admitted requests bunch up at the server (see docs/rate-limiting.md).
+        client = self.client
         self.gate.acquire()
         started = time.monotonic()
         try:
-            response = self.client.request(
+            response = client.request(
                 method, self.url_for(path), params=query or None, json=json, content=content,
                 headers=all_headers, timeout=self.timeout,
             )

@@ -92,4 +92,6 @@ def test_fuzzing_the_openapi_schema_never_gives_a_server_error(openapi, gateway_
     # The unhandled-exception handler answers 500: none may have been counted.
     metrics = requests.get(f"{gateway_url}/metrics", timeout=10).text
     assert 'status="500"' not in metrics
+    # The cluster-wide limiter figures are served beside the gateway's own.
+    assert "leadops_ratelimit_penalty_seconds" in metrics
     assert time.monotonic() - started < 60
