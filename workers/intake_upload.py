@@ -132,6 +132,12 @@ def dead_letter_leads(chunk: lb.Chunk, entries: list[dict[str, Any]], reason: st
                               "error_class": error_class}, session=s)
 
 
+def _bulk_client(account: Any) -> Any:
+    from workers.clients.factory import smartlead_for
+
+    return smartlead_for(account, lane="bulk")
+
+
 def _finish(r: Any, chunk: lb.Chunk, result: dict[str, Any]) -> dict[str, Any]:
     lb.ack_chunk(r, chunk)
     dispatch(chunk.account_id, redis=r)
@@ -151,24 +157,23 @@ def upload_chunk(account_id: int, chunk_id: str, gen: int, *,
     chunk = lb.start_chunk(r, chunk_id, gen)
     if chunk is None:
         return {"outcome": "skipped", "reason": "chunk done or handed to a newer task"}
+    client, problem = None, (f"account {account_id} no longer exists", "LookupError")
     with session_scope() as s:
         done = _recorded_emails(s, chunk)
         account = get_account(s, account_id)
-        client = None
         if account is not None:
-            if client_for is None:
-                from workers.clients.factory import smartlead_for
-                client = smartlead_for(account, lane="bulk")
-            else:
-                client = client_for(account)
+            try:
+                client = (client_for or _bulk_client)(account)
+            except PermanentError as exc:  # e.g. no Smartlead key: nothing to retry
+                problem = (exc.message, type(exc).__name__)
     todo = [e for e in chunk.entries if e["lead"]["email"] not in done]
     if not todo:
         return _finish(r, chunk, {"outcome": "done", "reason": "outcomes already recorded",
                                   "chunk_id": chunk_id})
     if client is None:
-        dead_letter_leads(chunk, todo, f"account {account_id} no longer exists", "LookupError",
-                          task_id=task_id)
-        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id})
+        dead_letter_leads(chunk, todo, problem[0], problem[1], task_id=task_id)
+        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id,
+                                  "reason": problem[0]})
     if chunk.resend:
         total = lb.count_resend(r, account_id)
         audit.record(AUTOMATION, "resend_chunk", "done", "worker died between sending the "

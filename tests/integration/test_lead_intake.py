@@ -199,3 +199,31 @@ def test_csv_import_goes_through_the_pipeline_and_reports_rejected_lines(
                             env=child_env(COLUMNS="200"), timeout=60)
     assert status.returncode == 0, status.stderr
     assert "missing email" in status.stdout and env.campaign_id in status.stdout
+
+
+def test_clay_webhooks_through_the_gateway_land_in_chunks_once(env: IntakeEnv,
+                                                               worker: Any) -> None:
+    import httpx
+
+    from api_gateway.app import create_app
+    from ops.sandbox.serve import serve
+    from workers.db import session_scope
+    from workers.models import Account
+    from workers.settings import get_settings
+
+    with session_scope() as s:
+        account = s.get(Account, env.account_id)
+        assert account is not None
+        account.webhook_secrets = {"clay": "clay-secret-intake"}
+    auth = {"Authorization": "Bearer clay-secret-intake"}
+    # Given the real gateway, when 7 Clay rows arrive (one of them twice)
+    with serve(create_app(get_settings())) as gw, httpx.Client(base_url=gw, timeout=10) as c:
+        for i in [*range(7), 3]:
+            r = c.post(f"/v1/{env.slug}/clay", headers=auth,
+                       json={**lead(i), "row_id": f"r{i}", "custom_fields": {"n": i}})
+            assert r.status_code in (200, 202), r.text
+        # Then one full chunk goes at once and the other 2 leads after the max delay
+        wait_for(lambda: len(env.stored()["leads"]) == 7, 15)
+    assert env.add_leads_calls() == 2
+    assert set(env.stored()["upload_counts"].values()) == {1}
+    assert set(outcomes(env.account_id).values()) == {"added"}
