@@ -171,9 +171,10 @@ def import_(
     with _progress() as progress:
         task = progress.add_task("accepting rows", total=len(rows))
         for line, lead in rows:
-            r = submit_lead(acct.id, campaign, lead, source="csv", event_id=f"csv-{digest}-{line}")
-            results.append(RowResult(line, r.email or str(lead.get("email") or ""), r.status,
-                                     r.reason))
+            res = submit_lead(acct.id, campaign, lead, source="csv",
+                              event_id=f"csv-{digest}-{line}")
+            results.append(RowResult(line, res.email or str(lead.get("email") or ""),
+                                     res.status, res.reason))
             progress.advance(task)
     buffered = [r for r in results if r.status == "buffered"]
     refused = [r for r in results if r.status != "buffered"]
