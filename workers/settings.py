@@ -68,8 +68,6 @@ class Settings(BaseSettings):
     limiter_realtime_reserve: float = 0.1
     # Penalty when a 429 comes without Retry-After.
     limiter_default_retry_after: float = 10.0
-    # Bulk tasks of one account running at once (ApiTask with account_concurrency set).
-    bulk_tasks_per_account: int = 2
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
