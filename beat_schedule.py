@@ -13,6 +13,9 @@ from typing import Any
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Lead intake safety net: re-queue chunks of dead workers, flush due buffers. An interval (not
     # crontab) because max-delay flushes are seconds; a reset on Beat restart costs one beat.
-    "lead-intake-sweep": {"task": "tasks.lead_intake.sweep", "schedule": 5.0,
-                          "options": {"expires": 5.0}},
+    "lead-intake-sweep": {
+        "task": "tasks.lead_intake.sweep",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
 }

@@ -64,8 +64,9 @@ def load_account(slug: str) -> GatewayAccount | None:
         forms = {
             form_id: FormRoute(
                 campaign_id=spec.campaign_id,
-                email_keys=tuple(k for k, target in spec.field_mapping.items()
-                                 if target == "email"),
+                email_keys=tuple(
+                    k for k, target in spec.field_mapping.items() if target == "email"
+                ),
             )
             for form_id, spec in nurture.forms.items()
         }
@@ -83,8 +84,9 @@ class AccountUnavailable(Exception):
 
 
 class AccountCache:
-    def __init__(self, loader: Callable[[str], GatewayAccount | None] = load_account,
-                 ttl: float = 30.0) -> None:
+    def __init__(
+        self, loader: Callable[[str], GatewayAccount | None] = load_account, ttl: float = 30.0
+    ) -> None:
         self.loader, self.ttl = loader, ttl
         self._entries: dict[str, tuple[float, GatewayAccount | None]] = {}
         self._inflight: dict[str, asyncio.Future[GatewayAccount | None]] = {}
@@ -109,8 +111,11 @@ class AccountCache:
             account = await asyncio.to_thread(self.loader, slug)
         except Exception as exc:
             if entry is not None and entry[1] is not None:
-                log.warning("account_store_unavailable_serving_stale", slug=slug,
-                            error_class=type(exc).__name__)
+                log.warning(
+                    "account_store_unavailable_serving_stale",
+                    slug=slug,
+                    error_class=type(exc).__name__,
+                )
                 fut.set_result(entry[1])
                 return entry[1]
             log.error("account_store_unavailable", slug=slug, error_class=type(exc).__name__)

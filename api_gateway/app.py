@@ -46,16 +46,22 @@ def _redis_url(settings: Settings) -> str:
         return "redis://127.0.0.1:1/0"
 
 
-def create_app(settings: Settings | None = None,
-               account_loader: Callable[[str], GatewayAccount | None] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    account_loader: Callable[[str], GatewayAccount | None] | None = None,
+) -> FastAPI:
     """The gateway app. ``account_loader`` replaces the database look-up (tests, benchmark)."""
     settings = settings or get_settings()
     gateway = Gateway(
         settings=settings,
-        accounts=AccountCache(account_loader or load_account,
-                              ttl=settings.gateway_account_cache_seconds),
-        enqueuer=Enqueuer(_redis_url(settings), timeout=settings.gateway_redis_timeout_seconds,
-                          retention_seconds=settings.dedup_retention_seconds),
+        accounts=AccountCache(
+            account_loader or load_account, ttl=settings.gateway_account_cache_seconds
+        ),
+        enqueuer=Enqueuer(
+            _redis_url(settings),
+            timeout=settings.gateway_redis_timeout_seconds,
+            retention_seconds=settings.dedup_retention_seconds,
+        ),
     )
 
     @asynccontextmanager
@@ -63,8 +69,9 @@ def create_app(settings: Settings | None = None,
         yield
         await gateway.enqueuer.close()
 
-    api = FastAPI(title="LeadOps webhook gateway", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+    api = FastAPI(
+        title="LeadOps webhook gateway", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+    )
     api.state.gateway = gateway
     for router in (smartlead_router, clay_router, forms_router, visitors_router):
         api.include_router(router)
@@ -75,8 +82,11 @@ def create_app(settings: Settings | None = None,
         try:
             await gateway.enqueuer.ping()
         except redis.RedisError as exc:
-            return json_response({"status": "unavailable", "redis": type(exc).__name__}, 503,
-                                 {"Retry-After": str(settings.gateway_retry_after_seconds)})
+            return json_response(
+                {"status": "unavailable", "redis": type(exc).__name__},
+                503,
+                {"Retry-After": str(settings.gateway_retry_after_seconds)},
+            )
         return json_response({"status": "ok"})
 
     @api.get("/metrics", tags=["ops"])
@@ -104,15 +114,23 @@ def _install_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return json_response({"error": code, "detail": str(exc.detail)}, exc.status_code,
-                             dict(exc.headers or {}))
+        return json_response(
+            {"error": code, "detail": str(exc.detail)}, exc.status_code, dict(exc.headers or {})
+        )
 
     @api.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> Response:
-        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""),
-                   "type": e.get("type", "")} for e in exc.errors()]
-        return json_response({"error": "invalid_request", "detail": "invalid request",
-                              "errors": errors}, 422)
+        errors = [
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
+            for e in exc.errors()
+        ]
+        return json_response(
+            {"error": "invalid_request", "detail": "invalid request", "errors": errors}, 422
+        )
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -36,8 +36,15 @@ from workers.redaction import redact
 
 ORIGIN = f"gateway{os.getpid()}@{socket.gethostname()}"
 REPR_MAX = 1024
-SUMMARY_KEYS = ("account_id", "event_id", "event_type", "provider", "form_id", "source",
-                "campaign_id")
+SUMMARY_KEYS = (
+    "account_id",
+    "event_id",
+    "event_type",
+    "provider",
+    "form_id",
+    "source",
+    "campaign_id",
+)
 _EMBED = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
 
 # KEYS: n dedup keys then n queue keys. ARGV: ttl, then per event: marker, message.
@@ -85,31 +92,56 @@ def celery_message(task_name: str, kwargs: dict[str, Any], task_id: str, queue: 
     # the whole message).
     summary = {k: kwargs[k] for k in SUMMARY_KEYS if k in kwargs}
     kwargsrepr = repr(summary)[:REPR_MAX]
-    return orjson.dumps({
-        "body": base64.b64encode(body).decode(),
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": {
-            "lang": "py", "task": task_name, "id": task_id, "shadow": None, "eta": None,
-            "expires": None, "group": None, "group_index": None, "retries": 0,
-            "timelimit": [None, None], "root_id": task_id, "parent_id": None,
-            "argsrepr": "()", "kwargsrepr": kwargsrepr, "origin": ORIGIN,
-            "ignore_result": False, "replaced_task_nesting": 0, "stamped_headers": None,
-            "stamps": {},
-        },
-        "properties": {
-            "correlation_id": task_id, "reply_to": None, "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": queue}, "priority": 0,
-            "body_encoding": "base64", "delivery_tag": new_id(),
-        },
-    })
+    return orjson.dumps(
+        {
+            "body": base64.b64encode(body).decode(),
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": {
+                "lang": "py",
+                "task": task_name,
+                "id": task_id,
+                "shadow": None,
+                "eta": None,
+                "expires": None,
+                "group": None,
+                "group_index": None,
+                "retries": 0,
+                "timelimit": [None, None],
+                "root_id": task_id,
+                "parent_id": None,
+                "argsrepr": "()",
+                "kwargsrepr": kwargsrepr,
+                "origin": ORIGIN,
+                "ignore_result": False,
+                "replaced_task_nesting": 0,
+                "stamped_headers": None,
+                "stamps": {},
+            },
+            "properties": {
+                "correlation_id": task_id,
+                "reply_to": None,
+                "delivery_mode": 2,
+                "delivery_info": {"exchange": "", "routing_key": queue},
+                "priority": 0,
+                "body_encoding": "base64",
+                "delivery_tag": new_id(),
+            },
+        }
+    )
 
 
 class Enqueuer:
     """One async Redis client per process (created lazily, inside the running loop)."""
 
-    def __init__(self, redis_url: str, *, timeout: float, retention_seconds: int,
-                 client: aredis.Redis | None = None) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        timeout: float,
+        retention_seconds: int,
+        client: aredis.Redis | None = None,
+    ) -> None:
         self.redis_url, self.timeout, self.retention = redis_url, timeout, retention_seconds
         self._client: aredis.Redis | None = client  # tests pass a fakeredis client
         self._script: Any = client.register_script(DEDUP_ENQUEUE_LUA) if client else None
@@ -181,12 +213,19 @@ class Enqueuer:
         pipe.expire(key, 35 * 24 * 3600)
         await pipe.execute()
 
-    async def record_rejection(self, account_id: int | None, source: str, status: int,
-                               reason: str) -> None:
+    async def record_rejection(
+        self, account_id: int | None, source: str, status: int, reason: str
+    ) -> None:
         """Keep the last 1,000 rejections per source for operators (no payload, no secret)."""
         key = f"leadops:gateway:rejections:{source}"
-        entry = orjson.dumps({"at": time.time(), "account_id": account_id, "status": status,
-                              "reason": redact(reason)[:300]})
+        entry = orjson.dumps(
+            {
+                "at": time.time(),
+                "account_id": account_id,
+                "status": status,
+                "reason": redact(reason)[:300],
+            }
+        )
         pipe = self.client.pipeline(transaction=False)
         pipe.lpush(key, entry)
         pipe.ltrim(key, 0, 999)

@@ -13,9 +13,15 @@ from starlette.responses import Response
 class GatewayError(Exception):
     """An answer other than success: status, a stable code and a message saying what is wrong."""
 
-    def __init__(self, status: int, code: str, message: str, *,
-                 errors: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.errors = errors
@@ -47,8 +53,12 @@ def validation_error(exc: ValidationError) -> GatewayError:
 
 
 def invalid(loc: str, msg: str) -> GatewayError:
-    return GatewayError(422, "invalid_payload", f"invalid fields: {loc}",
-                        errors=[{"loc": loc.split("."), "msg": msg, "type": "value_error"}])
+    return GatewayError(
+        422,
+        "invalid_payload",
+        f"invalid fields: {loc}",
+        errors=[{"loc": loc.split("."), "msg": msg, "type": "value_error"}],
+    )
 
 
 def check_content_type(request: Request) -> None:
@@ -59,8 +69,11 @@ def check_content_type(request: Request) -> None:
     media = ctype.split(";", 1)[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         return
-    raise GatewayError(415, "unsupported_media_type",
-                       f"Content-Type must be application/json, got {media or 'nothing'!r}")
+    raise GatewayError(
+        415,
+        "unsupported_media_type",
+        f"Content-Type must be application/json, got {media or 'nothing'!r}",
+    )
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -89,7 +102,10 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError as exc:
         raise GatewayError(415, "not_json", f"body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise GatewayError(422, "invalid_payload", "body must be a JSON object",
-                           errors=[{"loc": ["body"], "msg": "must be a JSON object",
-                                    "type": "dict_type"}])
+        raise GatewayError(
+            422,
+            "invalid_payload",
+            "body must be a JSON object",
+            errors=[{"loc": ["body"], "msg": "must be a JSON object", "type": "dict_type"}],
+        )
     return data

@@ -7,14 +7,22 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 
-REQUESTS = Counter("leadops_gateway_requests_total", "Webhook requests answered",
-                   ["route", "status"])
-LATENCY = Histogram("leadops_gateway_request_seconds", "Time to answer a webhook", ["route"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0))
+REQUESTS = Counter(
+    "leadops_gateway_requests_total", "Webhook requests answered", ["route", "status"]
+)
+LATENCY = Histogram(
+    "leadops_gateway_request_seconds",
+    "Time to answer a webhook",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, 5.0),
+)
 ENQUEUED = Counter("leadops_gateway_enqueued_total", "Tasks enqueued", ["task"])
 DUPLICATES = Counter("leadops_gateway_duplicates_total", "Duplicate events dropped", ["source"])
-RECORDED = Counter("leadops_gateway_recorded_events_total",
-                   "Events accepted and counted without a task", ["source", "event_type"])
+RECORDED = Counter(
+    "leadops_gateway_recorded_events_total",
+    "Events accepted and counted without a task",
+    ["source", "event_type"],
+)
 REJECTED = Counter("leadops_gateway_rejections_total", "Requests refused", ["source", "reason"])
 REDIS_ERRORS = Counter("leadops_gateway_redis_errors_total", "Redis unreachable or failing")
 

@@ -61,8 +61,9 @@ def install(api: FastAPI) -> None:
     def custom_openapi() -> dict[str, Any]:
         if api.openapi_schema:
             return api.openapi_schema
-        schema = get_openapi(title=api.title, version=api.version, description=api.description,
-                             routes=api.routes)
+        schema = get_openapi(
+            title=api.title, version=api.version, description=api.description, routes=api.routes
+        )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for name, model in _MODELS.items():
             js = model.model_json_schema(ref_template=REF)

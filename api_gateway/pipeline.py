@@ -102,8 +102,9 @@ async def submit(gw: Gateway, jobs: Sequence[Job], source: str) -> Response:
     return json_response(body, 202)
 
 
-async def record_only(gw: Gateway, account: GatewayAccount, source: str, event_type: str,
-                      event_id: str) -> Response:
+async def record_only(
+    gw: Gateway, account: GatewayAccount, source: str, event_type: str, event_id: str
+) -> Response:
     """An event with no automation: counted (Prometheus + a daily Redis hash), answered 202."""
     try:
         await gw.enqueuer.record_event(account.id, source, event_type)
@@ -119,8 +120,11 @@ def strip_secrets(value: Any, _depth: int = 0) -> Any:
     if _depth > 20:
         return None
     if isinstance(value, dict):
-        return {k: strip_secrets(v, _depth + 1) for k, v in value.items()
-                if not (isinstance(k, str) and k.lower() in _SECRET_FIELD_NAMES)}
+        return {
+            k: strip_secrets(v, _depth + 1)
+            for k, v in value.items()
+            if not (isinstance(k, str) and k.lower() in _SECRET_FIELD_NAMES)
+        }
     if isinstance(value, list):
         return [strip_secrets(v, _depth + 1) for v in value]
     return value

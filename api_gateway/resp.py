@@ -55,8 +55,8 @@ class PipelinedRedis:
     async def _connect(self) -> None:
         try:
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, ssl=self.tls or None),
-                self.timeout)
+                asyncio.open_connection(self.host, self.port, ssl=self.tls or None), self.timeout
+            )
         except (OSError, TimeoutError) as exc:
             raise redis.ConnectionError(f"cannot connect to Redis: {type(exc).__name__}") from None
         conn = _Conn(writer)
@@ -128,8 +128,13 @@ class PipelinedRedis:
                     fut = conn.pending.popleft()
                     if not fut.done():
                         fut.set_result(reply)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
-                redis.ConnectionError):
+        except (
+            OSError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ValueError,
+            redis.ConnectionError,
+        ):
             self._fail(conn, redis.ConnectionError("Redis connection lost"))
         except asyncio.CancelledError:
             self._fail(conn, redis.ConnectionError("Redis connection closed"))

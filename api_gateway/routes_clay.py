@@ -20,8 +20,13 @@ router = APIRouter(tags=["clay"], route_class=RawRoute)
 SOURCE = "clay"
 
 
-@router.post("/v1/{account}/clay", status_code=202, responses=STANDARD_RESPONSES,
-             openapi_extra=request_body(ClayRow), description=ClayRow.__doc__)
+@router.post(
+    "/v1/{account}/clay",
+    status_code=202,
+    responses=STANDARD_RESPONSES,
+    openapi_extra=request_body(ClayRow),
+    description=ClayRow.__doc__,
+)
 async def clay_row(account: str, request: Request) -> Response:
     """One Clay row (one lead) for the account's intake campaign."""
     gw = gateway_of(request)
@@ -35,14 +40,26 @@ async def clay_row(account: str, request: Request) -> Response:
         raise validation_error(exc) from None
     campaign_id = row.campaign_id or acct.clay_default_campaign_id
     if campaign_id is None:
-        raise invalid("campaign_id", "no campaign_id given and the account has no default "
-                      "intake campaign (clay_intake.default_campaign_id)")
+        raise invalid(
+            "campaign_id",
+            "no campaign_id given and the account has no default "
+            "intake campaign (clay_intake.default_campaign_id)",
+        )
     campaign_id = str(campaign_id)
-    ident = f"row:{campaign_id}:{row.row_id}" if row.row_id else identity_hash(
-        row.email, campaign_id)
+    ident = (
+        f"row:{campaign_id}:{row.row_id}" if row.row_id else identity_hash(row.email, campaign_id)
+    )
     event_id = event_id_for(acct.id, SOURCE, ident)
-    job = Job(acct.id, event_id, task_names.ACCEPT_LEAD, {
-        "account_id": acct.id, "campaign_id": campaign_id, "source": SOURCE,
-        "event_id": event_id, "lead": row.lead(),
-    })
+    job = Job(
+        acct.id,
+        event_id,
+        task_names.ACCEPT_LEAD,
+        {
+            "account_id": acct.id,
+            "campaign_id": campaign_id,
+            "source": SOURCE,
+            "event_id": event_id,
+            "lead": row.lead(),
+        },
+    )
     return await submit(gw, [job], SOURCE)

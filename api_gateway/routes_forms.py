@@ -49,17 +49,27 @@ def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
         raise validation_error(exc) from None
 
 
-def _job(acct: GatewayAccount, provider: str, form_id: str, ident: str,
-         data: dict[str, Any]) -> Job:
+def _job(
+    acct: GatewayAccount, provider: str, form_id: str, ident: str, data: dict[str, Any]
+) -> Job:
     event_id = event_id_for(acct.id, provider, ident)
-    return Job(acct.id, event_id, task_names.HANDLE_FORM_SUBMISSION, {
-        "account_id": acct.id, "event_id": event_id, "provider": provider,
-        "form_id": form_id, "payload": strip_secrets(data),
-    })
+    return Job(
+        acct.id,
+        event_id,
+        task_names.HANDLE_FORM_SUBMISSION,
+        {
+            "account_id": acct.id,
+            "event_id": event_id,
+            "provider": provider,
+            "form_id": form_id,
+            "payload": strip_secrets(data),
+        },
+    )
 
 
-async def _signed_body(request: Request, gw: Gateway, acct: GatewayAccount, secret_name: str,
-                       header: str, prefix: str) -> dict[str, Any]:
+async def _signed_body(
+    request: Request, gw: Gateway, acct: GatewayAccount, secret_name: str, header: str, prefix: str
+) -> dict[str, Any]:
     raw = await raw_json_body(request, gw)
     secrets = require_secrets(acct.secrets_for(secret_name), secret_name)
     signature = request.headers.get(header)
@@ -70,8 +80,12 @@ async def _signed_body(request: Request, gw: Gateway, acct: GatewayAccount, secr
     return parse_json_object(raw)
 
 
-@router.post("/v1/{account}/forms/typeform", status_code=202, responses=TYPEFORM_RESPONSES,
-             openapi_extra=request_body(TypeformWebhook))
+@router.post(
+    "/v1/{account}/forms/typeform",
+    status_code=202,
+    responses=TYPEFORM_RESPONSES,
+    openapi_extra=request_body(TypeformWebhook),
+)
 async def typeform(account: str, request: Request) -> Response:
     """Typeform response (unknown account: 503, never 404)."""
     gw = gateway_of(request)
@@ -87,8 +101,12 @@ async def typeform(account: str, request: Request) -> Response:
     return await submit(gw, [_job(acct, "typeform", resp.form_id, ident, data)], "typeform")
 
 
-@router.post("/v1/{account}/forms/tally", status_code=202, responses=STANDARD_RESPONSES,
-             openapi_extra=request_body(TallyWebhook))
+@router.post(
+    "/v1/{account}/forms/tally",
+    status_code=202,
+    responses=STANDARD_RESPONSES,
+    openapi_extra=request_body(TallyWebhook),
+)
 async def tally(account: str, request: Request) -> Response:
     """Tally form response."""
     gw = gateway_of(request)
@@ -102,9 +120,13 @@ async def tally(account: str, request: Request) -> Response:
     return await submit(gw, [_job(acct, "tally", hook.data.formId, ident, data)], "tally")
 
 
-@router.post("/v1/{account}/forms/generic/{form_id}", status_code=202,
-             responses=STANDARD_RESPONSES, openapi_extra=request_body(GenericForm),
-             description=GenericForm.__doc__)
+@router.post(
+    "/v1/{account}/forms/generic/{form_id}",
+    status_code=202,
+    responses=STANDARD_RESPONSES,
+    openapi_extra=request_body(GenericForm),
+    description=GenericForm.__doc__,
+)
 async def generic_form(account: str, form_id: str, request: Request) -> Response:
     """A form posting plain JSON, mapped by the account's field mapping for `form_id`."""
     gw = gateway_of(request)
@@ -113,9 +135,11 @@ async def generic_form(account: str, form_id: str, request: Request) -> Response
     check_token(request, acct.secrets_for(SOURCE), SOURCE)
     route = acct.forms.get(form_id)
     if route is None:
-        raise GatewayError(404, "unknown_form",
-                           f"form {form_id[:100]!r} is not configured for this account "
-                           "(form_nurture.forms)")
+        raise GatewayError(
+            404,
+            "unknown_form",
+            f"form {form_id[:100]!r} is not configured for this account (form_nurture.forms)",
+        )
     data = parse_json_object(raw)
     email_keys = route.email_keys or ("email",)
     present = [k for k in email_keys if data.get(k) not in (None, "")]
@@ -126,8 +150,17 @@ async def generic_form(account: str, form_id: str, request: Request) -> Response
         normalise_email(value if isinstance(value, str) else "")
     except ValueError as exc:
         raise invalid(present[0], str(exc)) from None
-    sender_id = next((data[k] for k in ("event_id", "submission_id", "id")
-                      if isinstance(data.get(k), str | int) and str(data[k])), None)
-    ident = f"id:{form_id}:{sender_id}" if sender_id is not None else identity_hash(
-        form_id, strip_secrets(data))
+    sender_id = next(
+        (
+            data[k]
+            for k in ("event_id", "submission_id", "id")
+            if isinstance(data.get(k), str | int) and str(data[k])
+        ),
+        None,
+    )
+    ident = (
+        f"id:{form_id}:{sender_id}"
+        if sender_id is not None
+        else identity_hash(form_id, strip_secrets(data))
+    )
     return await submit(gw, [_job(acct, "generic", form_id, ident, data)], SOURCE)

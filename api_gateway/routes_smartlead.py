@@ -39,24 +39,34 @@ router = APIRouter(tags=["smartlead"], route_class=RawRoute)
 SOURCE = "smartlead"
 
 EXAMPLE = {
-    "event_type": "EMAIL_REPLY", "event_timestamp": "2025-03-04T10:15:00.000Z",
-    "secret_key": "<the account's smartlead secret>", "campaign_id": 12345,
-    "sl_email_lead_id": 987, "sl_lead_email": "jane@acme.com", "from_email": "sdr@agency.io",
-    "to_email": "jane@acme.com", "subject": "Re: quick question",
+    "event_type": "EMAIL_REPLY",
+    "event_timestamp": "2025-03-04T10:15:00.000Z",
+    "secret_key": "<the account's smartlead secret>",
+    "campaign_id": 12345,
+    "sl_email_lead_id": 987,
+    "sl_lead_email": "jane@acme.com",
+    "from_email": "sdr@agency.io",
+    "to_email": "jane@acme.com",
+    "subject": "Re: quick question",
     "reply_message": {"message_id": "<abc@mail>", "text": "Sounds good", "time": "..."},
 }
 BODY_DOC = request_body(SmartleadEvent, EXAMPLE)
 
 
-@router.post("/v1/{account}/smartlead", status_code=202, responses=STANDARD_RESPONSES,
-             openapi_extra=BODY_DOC)
+@router.post(
+    "/v1/{account}/smartlead", status_code=202, responses=STANDARD_RESPONSES, openapi_extra=BODY_DOC
+)
 async def smartlead_webhook(account: str, request: Request) -> Response:
     """Smartlead event; secret in the body's `secret_key`."""
     return await _handle(account, None, request)
 
 
-@router.post("/v1/{account}/smartlead/{url_secret}", status_code=202,
-             responses=STANDARD_RESPONSES, openapi_extra=BODY_DOC)
+@router.post(
+    "/v1/{account}/smartlead/{url_secret}",
+    status_code=202,
+    responses=STANDARD_RESPONSES,
+    openapi_extra=BODY_DOC,
+)
 async def smartlead_webhook_url_secret(account: str, url_secret: str, request: Request) -> Response:
     """Smartlead event; secret in the URL (the body's `secret_key` is then not needed)."""
     return await _handle(account, url_secret, request)
@@ -92,14 +102,28 @@ async def _handle(slug: str, url_secret: str | None, request: Request) -> Respon
     email = normalised["lead_email"]
     event_id = event_id_for(acct.id, SOURCE, identity(event, email))
     if event.event_type == "LEAD_UNSUBSCRIBED":
-        job = Job(acct.id, event_id, task_names.HANDLE_UNSUBSCRIBE, {
-            "account_id": acct.id, "event_id": event_id, "email": email,
-            "reason": (event.reason or "unsubscribed")[:200],
-            "campaign_id": normalised["campaign_id"],
-        })
+        job = Job(
+            acct.id,
+            event_id,
+            task_names.HANDLE_UNSUBSCRIBE,
+            {
+                "account_id": acct.id,
+                "event_id": event_id,
+                "email": email,
+                "reason": (event.reason or "unsubscribed")[:200],
+                "campaign_id": normalised["campaign_id"],
+            },
+        )
     else:
-        job = Job(acct.id, event_id, task_names.HANDLE_SMARTLEAD_EVENT, {
-            "account_id": acct.id, "event_id": event_id, "event_type": event.event_type,
-            "event": normalised,
-        })
+        job = Job(
+            acct.id,
+            event_id,
+            task_names.HANDLE_SMARTLEAD_EVENT,
+            {
+                "account_id": acct.id,
+                "event_id": event_id,
+                "event_type": event.event_type,
+                "event": normalised,
+            },
+        )
     return await submit(gw, [job], SOURCE)

@@ -49,13 +49,31 @@ def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
         raise _validation_error(exc) from None
 
 
-def _visit(acct: GatewayAccount, source: str, ident: str, *, email: str | None,
-           domain: str | None, page_url: str, seen_at: str) -> Job:
+def _visit(
+    acct: GatewayAccount,
+    source: str,
+    ident: str,
+    *,
+    email: str | None,
+    domain: str | None,
+    page_url: str,
+    seen_at: str,
+) -> Job:
     event_id = event_id_for(acct.id, f"visit-{source}", ident)
-    return Job(acct.id, event_id, task_names.HANDLE_VISIT, {
-        "account_id": acct.id, "event_id": event_id, "source": source, "email": email,
-        "domain": domain, "page_url": page_url, "seen_at": seen_at,
-    })
+    return Job(
+        acct.id,
+        event_id,
+        task_names.HANDLE_VISIT,
+        {
+            "account_id": acct.id,
+            "event_id": event_id,
+            "source": source,
+            "email": email,
+            "domain": domain,
+            "page_url": page_url,
+            "seen_at": seen_at,
+        },
+    )
 
 
 def _safe_domain(value: str | None) -> str | None:
@@ -66,11 +84,13 @@ def _safe_domain(value: str | None) -> str | None:
 
 
 RB2B_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "Always, accepted or not: `{accepted, event_id?, reason?}`."}}
+    200: {"description": "Always, accepted or not: `{accepted, event_id?, reason?}`."}
+}
 
 
-@router.post("/v1/{account}/visitors/rb2b", responses=RB2B_RESPONSES,
-             openapi_extra=request_body(RB2BVisit))
+@router.post(
+    "/v1/{account}/visitors/rb2b", responses=RB2B_RESPONSES, openapi_extra=request_body(RB2BVisit)
+)
 async def rb2b(account: str, request: Request) -> Response:
     """RB2B person-level visit; secret in `?secret=`; always 200."""
     gw = gateway_of(request)
@@ -110,9 +130,21 @@ async def _rb2b(gw: Gateway, acct: GatewayAccount, request: Request) -> Response
         raise invalid("Business Email", "no business email and no website: nothing to match")
     seen_raw = visit.seen_at if isinstance(visit.seen_at, str | int | float) else None
     ident = identity_hash(visit.linkedin_url or email, visit.captured_url, seen_raw)
-    return await submit(gw, [_visit(acct, "rb2b", ident, email=email, domain=domain,
-                                    page_url=visit.captured_url,
-                                    seen_at=lenient_timestamp(seen_raw))], "rb2b")
+    return await submit(
+        gw,
+        [
+            _visit(
+                acct,
+                "rb2b",
+                ident,
+                email=email,
+                domain=domain,
+                page_url=visit.captured_url,
+                seen_at=lenient_timestamp(seen_raw),
+            )
+        ],
+        "rb2b",
+    )
 
 
 def _rb2b_answer(resp: Response) -> Response:
@@ -123,19 +155,24 @@ def _rb2b_answer(resp: Response) -> Response:
     return json_response(body, 200)
 
 
-async def _record_rejection(gw: Gateway, acct: GatewayAccount | None, status: int,
-                            reason: str) -> None:
+async def _record_rejection(
+    gw: Gateway, acct: GatewayAccount | None, status: int, reason: str
+) -> None:
     metrics.REJECTED.labels("rb2b", str(status)).inc()
-    log.warning("rb2b_rejected", account_id=acct.id if acct else None, status=status,
-                reason=reason)
+    log.warning("rb2b_rejected", account_id=acct.id if acct else None, status=status, reason=reason)
     try:
         await gw.enqueuer.record_rejection(acct.id if acct else None, "rb2b", status, reason)
     except redis.RedisError:
         metrics.REDIS_ERRORS.inc()
 
 
-@router.post("/v1/{account}/visitors/company", status_code=202, responses=STANDARD_RESPONSES,
-             openapi_extra=request_body(CompanyVisit), description=CompanyVisit.__doc__)
+@router.post(
+    "/v1/{account}/visitors/company",
+    status_code=202,
+    responses=STANDARD_RESPONSES,
+    openapi_extra=request_body(CompanyVisit),
+    description=CompanyVisit.__doc__,
+)
 async def company_visit(account: str, request: Request) -> Response:
     """Company-level visit (Clearbit audience / Albacross shape)."""
     gw = gateway_of(request)
@@ -158,13 +195,27 @@ async def company_visit(account: str, request: Request) -> Response:
         ts = view.timestamp if view.timestamp is not None else fallback_ts
         ts_raw = ts if isinstance(ts, str | int | float) else None
         ident = identity_hash(company.domain, page_url, ts_raw)
-        jobs.append(_visit(acct, "company", ident, email=None, domain=company.domain,
-                           page_url=page_url, seen_at=lenient_timestamp(ts_raw)))
+        jobs.append(
+            _visit(
+                acct,
+                "company",
+                ident,
+                email=None,
+                domain=company.domain,
+                page_url=page_url,
+                seen_at=lenient_timestamp(ts_raw),
+            )
+        )
     return await submit(gw, jobs, "company")
 
 
-@router.post("/v1/{account}/visitors/generic", status_code=202, responses=STANDARD_RESPONSES,
-             openapi_extra=request_body(GenericVisit), description=GenericVisit.__doc__)
+@router.post(
+    "/v1/{account}/visitors/generic",
+    status_code=202,
+    responses=STANDARD_RESPONSES,
+    openapi_extra=request_body(GenericVisit),
+    description=GenericVisit.__doc__,
+)
 async def generic_visit(account: str, request: Request) -> Response:
     """A visit from any tool: `{email | domain, page_url, seen_at}`."""
     gw = gateway_of(request)
@@ -176,6 +227,18 @@ async def generic_visit(account: str, request: Request) -> Response:
         raise invalid("email", "give email or domain (at least one)")
     domain = visit.domain or email_domain(visit.email)
     ident = identity_hash(visit.email or domain, visit.page_url, visit.seen_at)
-    return await submit(gw, [_visit(acct, "generic", ident, email=visit.email, domain=domain,
-                                    page_url=visit.page_url,
-                                    seen_at=lenient_timestamp(visit.seen_at))], "generic")
+    return await submit(
+        gw,
+        [
+            _visit(
+                acct,
+                "generic",
+                ident,
+                email=visit.email,
+                domain=domain,
+                page_url=visit.page_url,
+                seen_at=lenient_timestamp(visit.seen_at),
+            )
+        ],
+        "generic",
+    )

@@ -11,8 +11,15 @@ from api_gateway.schemas_common import normalise_email
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Scalar = str | int | float | bool | None
 
-LEAD_FIELDS = ("first_name", "last_name", "company_name", "website", "linkedin_profile",
-               "phone_number", "location")
+LEAD_FIELDS = (
+    "first_name",
+    "last_name",
+    "company_name",
+    "website",
+    "linkedin_profile",
+    "phone_number",
+    "location",
+)
 
 
 class ClayRow(BaseModel):
@@ -28,13 +35,24 @@ class ClayRow(BaseModel):
     row was already received.
     """
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
-        "email": "jane@acme.com", "first_name": "Jane", "last_name": "Doe",
-        "company_name": "Acme", "website": "https://acme.com",
-        "linkedin_profile": "https://www.linkedin.com/in/janedoe",
-        "custom_fields": {"title": "VP Sales", "employees": 120},
-        "campaign_id": "12345", "row_id": "r_8f2k",
-    }]})
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "jane@acme.com",
+                    "first_name": "Jane",
+                    "last_name": "Doe",
+                    "company_name": "Acme",
+                    "website": "https://acme.com",
+                    "linkedin_profile": "https://www.linkedin.com/in/janedoe",
+                    "custom_fields": {"title": "VP Sales", "employees": 120},
+                    "campaign_id": "12345",
+                    "row_id": "r_8f2k",
+                }
+            ]
+        },
+    )
 
     email: str = Field(..., max_length=320, description="The lead's email address.")
     first_name: Text | None = None
@@ -44,11 +62,16 @@ class ClayRow(BaseModel):
     linkedin_profile: Text | None = None
     phone_number: Text | None = None
     location: Text | None = None
-    custom_fields: dict[Annotated[str, StringConstraints(min_length=1, max_length=100)],
-                        Scalar] = Field(default_factory=dict, max_length=200,
-                                        description="Extra lead fields (Smartlead custom fields).")
+    custom_fields: dict[Annotated[str, StringConstraints(min_length=1, max_length=100)], Scalar] = (
+        Field(
+            default_factory=dict,
+            max_length=200,
+            description="Extra lead fields (Smartlead custom fields).",
+        )
+    )
     campaign_id: str | int | None = Field(
-        None, description="Target Smartlead campaign; default: the account's intake campaign.")
+        None, description="Target Smartlead campaign; default: the account's intake campaign."
+    )
     row_id: str | int | None = Field(None, description="Clay row id, for deduplication.")
 
     @field_validator("email")

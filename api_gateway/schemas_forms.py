@@ -82,7 +82,17 @@ class GenericForm(_Loose):
     the whole body). Authenticated with `Authorization: Bearer <the account's form secret>` or
     `X-LeadOps-Secret`."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "submission_id": "s-1", "email": "jane@acme.com", "name": "Jane Doe",
-        "company": "Acme", "interest": "pricing",
-    }]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "submission_id": "s-1",
+                    "email": "jane@acme.com",
+                    "name": "Jane Doe",
+                    "company": "Acme",
+                    "interest": "pricing",
+                }
+            ]
+        },
+    )

@@ -11,13 +11,28 @@ from pydantic import BaseModel, ConfigDict, Field
 from api_gateway.http import invalid
 
 PROCESSED_EVENTS = ("EMAIL_REPLY", "LEAD_CATEGORY_UPDATED", "LEAD_UNSUBSCRIBED")
-RECORDED_EVENTS = ("EMAIL_SENT", "FIRST_EMAIL_SENT", "EMAIL_OPEN", "EMAIL_LINK_CLICK",
-                   "EMAIL_BOUNCE", "CAMPAIGN_STATUS_CHANGED", "UNTRACKED_REPLIES",
-                   "MANUAL_STEP_REACHED")
+RECORDED_EVENTS = (
+    "EMAIL_SENT",
+    "FIRST_EMAIL_SENT",
+    "EMAIL_OPEN",
+    "EMAIL_LINK_CLICK",
+    "EMAIL_BOUNCE",
+    "CAMPAIGN_STATUS_CHANGED",
+    "UNTRACKED_REPLIES",
+    "MANUAL_STEP_REACHED",
+)
 EventType = Literal[
-    "EMAIL_REPLY", "LEAD_CATEGORY_UPDATED", "LEAD_UNSUBSCRIBED", "EMAIL_SENT", "FIRST_EMAIL_SENT",
-    "EMAIL_OPEN", "EMAIL_LINK_CLICK", "EMAIL_BOUNCE", "CAMPAIGN_STATUS_CHANGED",
-    "UNTRACKED_REPLIES", "MANUAL_STEP_REACHED",
+    "EMAIL_REPLY",
+    "LEAD_CATEGORY_UPDATED",
+    "LEAD_UNSUBSCRIBED",
+    "EMAIL_SENT",
+    "FIRST_EMAIL_SENT",
+    "EMAIL_OPEN",
+    "EMAIL_LINK_CLICK",
+    "EMAIL_BOUNCE",
+    "CAMPAIGN_STATUS_CHANGED",
+    "UNTRACKED_REPLIES",
+    "MANUAL_STEP_REACHED",
 ]
 PREVIEW_MAX = 1000
 Id = str | int | None
@@ -128,8 +143,10 @@ def normalise(ev: SmartleadEvent) -> dict[str, Any]:
     """The small dict crm_sync receives (task_names.HANDLE_SMARTLEAD_EVENT); 422 on gaps."""
     email = lead_email(ev)
     if email is None:
-        raise invalid("sl_lead_email", "no lead email in the event (sl_lead_email, lead_email, "
-                      "lead_data.email or to_email)")
+        raise invalid(
+            "sl_lead_email",
+            "no lead email in the event (sl_lead_email, lead_email, lead_data.email or to_email)",
+        )
     cat = category(ev)
     if ev.event_type == "LEAD_CATEGORY_UPDATED" and not cat.new_name:
         raise invalid("lead_category.new_name", "a category update must name the new category")
@@ -168,6 +185,15 @@ def identity(ev: SmartleadEvent, email: str | None) -> str:
     reply_id = ev.reply_message.message_id if ev.reply_message else None
     sent_id = ev.sent_message.message_id if ev.sent_message else None
     cat = category(ev)
-    return identity_hash(ev.event_type, email, _s(ev.campaign_id), _s(ev.stats_id), reply_id,
-                         sent_id, ev.event_timestamp, _s(cat.new_id), cat.new_name,
-                         _s(ev.sl_email_lead_map_id))
+    return identity_hash(
+        ev.event_type,
+        email,
+        _s(ev.campaign_id),
+        _s(ev.stats_id),
+        reply_id,
+        sent_id,
+        ev.event_timestamp,
+        _s(cat.new_id),
+        cat.new_name,
+        _s(ev.sl_email_lead_map_id),
+    )

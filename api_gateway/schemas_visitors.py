@@ -79,9 +79,18 @@ class GenericVisit(BaseModel):
     """A visit from any tool: `email` or `domain` (at least one), `page_url`, `seen_at` (ISO
     8601; default: receipt time). Secret: bearer, `X-LeadOps-Secret` or `?secret=` (visitor)."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
-        "email": "jane@acme.com", "page_url": "https://agency.io/pricing",
-        "seen_at": "2025-03-04T10:15:00Z"}]})
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "jane@acme.com",
+                    "page_url": "https://agency.io/pricing",
+                    "seen_at": "2025-03-04T10:15:00Z",
+                }
+            ]
+        },
+    )
 
     email: str | None = Field(None, max_length=320)
     domain: str | None = Field(None, max_length=253)

@@ -60,7 +60,7 @@ def hmac_b64_matches(header: str, raw: bytes, secrets: Sequence[str], prefix: st
     if prefix:
         if not value.startswith(prefix):
             return False
-        value = value[len(prefix):]
+        value = value[len(prefix) :]
     given = value.encode()
     ok = False
     for s in secrets:
@@ -78,8 +78,9 @@ def bearer_or_header(request: Request) -> str | None:
     return request.headers.get(SECRET_HEADER)
 
 
-def check_token(request: Request, secrets: Sequence[str], source: str, *,
-                allow_query: bool = False) -> None:
+def check_token(
+    request: Request, secrets: Sequence[str], source: str, *, allow_query: bool = False
+) -> None:
     """401 unless the bearer token, the secret header (or ``?secret=``) matches."""
     require_secrets(secrets, source)
     given = bearer_or_header(request)
@@ -87,7 +88,8 @@ def check_token(request: Request, secrets: Sequence[str], source: str, *,
         given = request.query_params.get("secret")
     if given is None:
         where = "Authorization: Bearer <secret> or X-LeadOps-Secret"
-        raise unauthorized(f"missing {source} secret: send {where}"
-                           + (" (or ?secret=)" if allow_query else ""))
+        raise unauthorized(
+            f"missing {source} secret: send {where}" + (" (or ?secret=)" if allow_query else "")
+        )
     if not secret_matches(given, secrets):
         raise unauthorized(f"wrong {source} secret for this account")

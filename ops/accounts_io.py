@@ -49,7 +49,9 @@ class AccountSpec(BaseModel):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Paris)")
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name like Europe/Paris)"
+            ) from None
         return v
 
     @field_validator("rate_limit_plan")
@@ -114,15 +116,27 @@ def upsert_account(session: Session, spec: AccountSpec) -> Account:
     if account is None:
         account = Account(slug=spec.slug, name=spec.name)
         session.add(account)
-    for field in ("name", "timezone", "group_name", "active", "smartlead_api_key",
-                  "smartlead_base_url", "smartlead_client_id", "rate_limit_plan", "hubspot_token",
-                  "hubspot_base_url", "slack_webhook_url", "webhook_secrets"):
+    for field in (
+        "name",
+        "timezone",
+        "group_name",
+        "active",
+        "smartlead_api_key",
+        "smartlead_base_url",
+        "smartlead_client_id",
+        "rate_limit_plan",
+        "hubspot_token",
+        "hubspot_base_url",
+        "slack_webhook_url",
+        "webhook_secrets",
+    ):
         setattr(account, field, getattr(spec, field))
     account.rate_limits = [list(w) for w in spec.rate_limits] if spec.rate_limits else None
     session.flush()
     for name, a in spec.automations.items():
-        set_automation(session, account, name, enabled=a.enabled, dry_run=a.dry_run,
-                       params=a.params)
+        set_automation(
+            session, account, name, enabled=a.enabled, dry_run=a.dry_run, params=a.params
+        )
     return account
 
 

@@ -65,19 +65,22 @@ def scenario_ping(ctx: DemoContext) -> None:
 
     def flower_sees() -> dict[str, Any] | None:
         try:
-            r = httpx.get(f"{ctx.flower_url}/api/task/info/{result.id}", auth=ctx.flower_auth,
-                          timeout=5)
+            r = httpx.get(
+                f"{ctx.flower_url}/api/task/info/{result.id}", auth=ctx.flower_auth, timeout=5
+            )
         except httpx.HTTPError:
             return None
         return r.json() if r.status_code == 200 and r.json().get("state") == "SUCCESS" else None
 
     info = wait_until(flower_sees, 30)
-    ctx.check("Flower shows the task", bool(info),
-              f"state {info.get('state')} on {info.get('worker')}" if info else "not seen")
+    ctx.check(
+        "Flower shows the task",
+        bool(info),
+        f"state {info.get('state')} on {info.get('worker')}" if info else "not seen",
+    )
 
     def flower_workers() -> dict[str, Any] | None:
-        r = httpx.get(f"{ctx.flower_url}/api/workers?refresh=1", auth=ctx.flower_auth,
-                      timeout=10)
+        r = httpx.get(f"{ctx.flower_url}/api/workers?refresh=1", auth=ctx.flower_auth, timeout=10)
         found: dict[str, Any] = r.json() if r.status_code == 200 else {}
         return found if len(found) >= ctx.workers else None
 
@@ -98,7 +101,10 @@ def _scenario_reply_routing(ctx: DemoContext) -> None:
 
 
 SCENARIOS: list[Callable[[DemoContext], None]] = [
-    scenario_ping, _scenario_intake, _scenario_reply_routing]
+    scenario_ping,
+    _scenario_intake,
+    _scenario_reply_routing,
+]
 
 
 # ---- orchestration -----------------------------------------------------------------------------
@@ -132,7 +138,7 @@ def run_demo(var_dir: Path, workers: int = 2) -> int:
         _reconfigure_celery()
         migrate.upgrade(settings.resolved_database_url())
         console.print(f"redis {redis_url} (embedded), database {settings.resolved_database_url()}")
-        sandboxes = _start_sandboxes(stack)
+        sandboxes = stack.start_sandboxes()
         stack.spawn("gateway", "gateway")
         for i in range(workers):
             stack.spawn(f"worker{i + 1}", "worker", "-c", "2", "-n", f"demo{i + 1}@%h")
@@ -141,8 +147,9 @@ def run_demo(var_dir: Path, workers: int = 2) -> int:
         gw = f"http://{settings.gateway_host}:{settings.gateway_port}"
         fl = f"http://{settings.flower_host}:{settings.flower_port}"
         auth = (settings.flower_user, settings.flower_password.get_secret_value())
-        if not wait_for_http(f"{gw}/healthz", 60) or not wait_for_http(f"{fl}/api/workers",
-                                                                         60, auth=auth):
+        if not wait_for_http(f"{gw}/healthz", 60) or not wait_for_http(
+            f"{fl}/api/workers", 60, auth=auth
+        ):
             console.print(f"[red]roles did not come up; logs in {stack.log_dir}[/red]")
             return 1
         console.print(f"gateway {gw}, flower {fl}, {workers} workers, beat; logs {stack.log_dir}")
@@ -169,22 +176,6 @@ def _reconfigure_celery() -> None:
 
     module.app.config_from_object(CeleryConfig(get_settings()), force=True)
     module.app.conf.include = list(module.TASK_MODULES)
-
-
-def _start_sandboxes(stack: Stack) -> dict[str, str]:
-    """Sandbox servers of Smartlead, HubSpot and Slack, each in its own process."""
-    urls: dict[str, str] = {}
-    for name in ("smartlead", "hubspot", "slack"):
-        try:
-            __import__(f"ops.sandbox.{name}")
-        except ImportError:
-            continue
-        port = free_port()
-        stack.spawn(f"sandbox-{name}", "sandbox", name, "--port", str(port))
-        urls[name] = f"http://127.0.0.1:{port}"
-    for url in urls.values():
-        wait_for_http(f"{url}/admin/stats", 30)
-    return urls
 
 
 def _summary(ctx: DemoContext) -> int:

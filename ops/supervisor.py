@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,12 +70,28 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
         log = open(log_path, "ab")  # noqa: SIM115
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+        )
         log.close()
         child = Child(name, proc, log_path)
         self.children.append(child)
         return child
+
+    def start_sandboxes(self, ports: dict[str, int] | None = None) -> dict[str, str]:
+        """Sandbox servers of Smartlead, HubSpot and Slack, each in its own process; their
+        base URLs once they answer (the Smartlead API is under ``/api/v1``)."""
+        from ops.embedded_redis import free_port
+
+        urls: dict[str, str] = {}
+        for name in ("smartlead", "hubspot", "slack"):
+            port = (ports or {}).get(name) or free_port()
+            self.spawn(f"sandbox-{name}", "sandbox", name, "--port", str(port))
+            urls[name] = f"http://127.0.0.1:{port}"
+        for name, url in urls.items():
+            if not wait_for_http(f"{url}/admin/stats" if name == "smartlead" else url, 30):
+                raise RuntimeError(f"the {name} sandbox did not start; see {self.log_dir}")
+        return urls
 
     def dead_children(self) -> list[Child]:
         return [c for c in self.children if c.proc.poll() is not None]
@@ -86,17 +103,13 @@ class Stack:
         deadline = time.monotonic() + timeout
         for child in reversed(self.children):
             remaining = max(0.1, deadline - time.monotonic())
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.proc.wait(timeout=remaining)
-            except subprocess.TimeoutExpired:
-                pass
         for child in self.children:
             # Kill the whole group: pool children of a Celery worker included.
             _signal_group(child.proc, signal.SIGKILL)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         self.children.clear()
         if self.redis is not None:
             self.redis.stop()
@@ -104,10 +117,8 @@ class Stack:
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def wait_for_http(url: str, timeout: float = 30.0, auth: tuple[str, str] | None = None) -> bool:

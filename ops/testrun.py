@@ -57,7 +57,9 @@ def postgres_url() -> str | None:
     try:
         import psycopg
 
-        psycopg.connect(candidate.replace("postgresql://", "postgresql://"), connect_timeout=2).close()
+        psycopg.connect(
+            candidate.replace("postgresql://", "postgresql://"), connect_timeout=2
+        ).close()
     except Exception:
         return None
     return candidate
@@ -69,11 +71,14 @@ def main(argv: list[str]) -> int:
     pg = postgres_url()
     if pg:
         env["LEADOPS_TEST_POSTGRES_URL"] = pg
-        print("testrun: PostgreSQL answers on 127.0.0.1:5432; database tests run on it too",
-              flush=True)
+        print(
+            "testrun: PostgreSQL answers on 127.0.0.1:5432; database tests run on it too",
+            flush=True,
+        )
     try:
-        return subprocess.call([sys.executable, "-m", "pytest", *(argv or ["tests"])], env=env,
-                               cwd=ROOT)
+        return subprocess.call(
+            [sys.executable, "-m", "pytest", *(argv or ["tests"])], env=env, cwd=ROOT
+        )
     finally:
         if started is not None:
             started.terminate()

@@ -13,21 +13,30 @@ from workers.clients.factory import smartlead_for
 from workers.task_base import ApiTask
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.blocklist.handle_unsubscribe",
-          automation="blocklist")
-def handle_unsubscribe(self: ApiTask, account_id: int, event_id: str, email: str,
-                       reason: str = "unsubscribed",
-                       campaign_id: str | None = None) -> dict[str, Any]:
+@app.task(
+    base=ApiTask, bind=True, name="tasks.blocklist.handle_unsubscribe", automation="blocklist"
+)
+def handle_unsubscribe(
+    self: ApiTask,
+    account_id: int,
+    event_id: str,
+    email: str,
+    reason: str = "unsubscribed",
+    campaign_id: str | None = None,
+) -> dict[str, Any]:
     """LEAD_UNSUBSCRIBED -> BlockedAddress + one push_to_account task per target account."""
     why = f"{reason} (campaign {campaign_id})" if campaign_id else reason
-    return blocklist.block_from_event(account_id, event_id, email, why, trigger="unsubscribe",
-                                      task_id=self.request.id)
+    return blocklist.block_from_event(
+        account_id, event_id, email, why, trigger="unsubscribe", task_id=self.request.id
+    )
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.blocklist.push_to_account",
-          automation="blocklist")
+@app.task(base=ApiTask, bind=True, name="tasks.blocklist.push_to_account", automation="blocklist")
 def push_to_account(self: ApiTask, blocked_id: int, account_id: int) -> dict[str, Any]:
     """Add one blocked address to one account's Smartlead global block list, at most once."""
-    return blocklist.push_one(blocked_id, account_id,
-                              client_for=lambda account: smartlead_for(account, lane="realtime"),
-                              task_id=self.request.id)
+    return blocklist.push_one(
+        blocked_id,
+        account_id,
+        client_for=lambda account: smartlead_for(account, lane="realtime"),
+        task_id=self.request.id,
+    )

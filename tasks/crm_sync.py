@@ -15,19 +15,36 @@ from workers.clients.factory import hubspot_for, slack_for
 from workers.task_base import ApiTask
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.crm_sync.handle_smartlead_event",
-          automation="crm_sync")
-def handle_smartlead_event(self: ApiTask, account_id: int, event_id: str, event_type: str,
-                           event: dict[str, Any]) -> dict[str, Any]:
+@app.task(
+    base=ApiTask, bind=True, name="tasks.crm_sync.handle_smartlead_event", automation="crm_sync"
+)
+def handle_smartlead_event(
+    self: ApiTask, account_id: int, event_id: str, event_type: str, event: dict[str, Any]
+) -> dict[str, Any]:
     """EMAIL_REPLY / LEAD_CATEGORY_UPDATED -> HubSpot; a blocking category -> block list."""
-    return crm_sync.handle_event(account_id, event_id, event_type, event,
-                                 hubspot_for=hubspot_for, task_id=self.request.id)
+    return crm_sync.handle_event(
+        account_id, event_id, event_type, event, hubspot_for=hubspot_for, task_id=self.request.id
+    )
 
 
 @app.task(base=ApiTask, bind=True, name="tasks.crm_sync.notify_slack", automation="crm_sync")
-def notify_slack(self: ApiTask, account_id: int, event_id: str, email: str,
-                 category: str | None = None, campaign: str | None = None,
-                 preview: str = "") -> dict[str, Any]:
+def notify_slack(
+    self: ApiTask,
+    account_id: int,
+    event_id: str,
+    email: str,
+    category: str | None = None,
+    campaign: str | None = None,
+    preview: str = "",
+) -> dict[str, Any]:
     """An Interested / Meeting Request reply -> the account's Slack channel (once per event)."""
-    return crm_sync.notify_slack(account_id, event_id, email, category, campaign, preview,
-                                 slack_for=slack_for, task_id=self.request.id)
+    return crm_sync.notify_slack(
+        account_id,
+        event_id,
+        email,
+        category,
+        campaign,
+        preview,
+        slack_for=slack_for,
+        task_id=self.request.id,
+    )

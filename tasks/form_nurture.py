@@ -13,11 +13,23 @@ from workers.celery_app import app
 from workers.task_base import ApiTask
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.form_nurture.handle_submission",
-          automation="form_nurture", soft_time_limit=30, time_limit=60)
-def handle_submission(self: ApiTask, account_id: int, event_id: str, provider: str,
-                      form_id: str | None = None,
-                      payload: dict[str, Any] | None = None) -> dict[str, Any]:
+@app.task(
+    base=ApiTask,
+    bind=True,
+    name="tasks.form_nurture.handle_submission",
+    automation="form_nurture",
+    soft_time_limit=30,
+    time_limit=60,
+)
+def handle_submission(
+    self: ApiTask,
+    account_id: int,
+    event_id: str,
+    provider: str,
+    form_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Map the submission by the form's field mapping and buffer the lead (source "form")."""
-    return form_nurture.run_submission(account_id, event_id, provider, form_id, payload or {},
-                                       task_id=self.request.id)
+    return form_nurture.run_submission(
+        account_id, event_id, provider, form_id, payload or {}, task_id=self.request.id
+    )

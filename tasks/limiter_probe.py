@@ -25,31 +25,48 @@ def _client(account_id: int, lane: str, gated: bool) -> SmartleadClient:
             raise LookupError(f"no account {account_id}")
         if gated:
             return smartlead_for(account, lane=lane)
-        return SmartleadClient(account.smartlead_api_key or "",
-                               base_url=account.smartlead_base_url or None)
+        return SmartleadClient(
+            account.smartlead_api_key or "", base_url=account.smartlead_base_url or None
+        )
 
 
 def _call(client: SmartleadClient, campaign_id: int | None, leads: int, tag: str) -> None:
     if leads and campaign_id is not None:
-        client.add_leads(campaign_id, [{"email": f"{tag}-{i}@probe.example"}
-                                       for i in range(leads)])
+        client.add_leads(campaign_id, [{"email": f"{tag}-{i}@probe.example"} for i in range(leads)])
     else:
         client.list_campaigns()
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.limiter_probe.call", max_retries=3,
-          automation="limiter_probe")
-def call(self: ApiTask, account_id: int, lane: str = "realtime", campaign_id: int | None = None,
-         leads: int = 0, sent_at: float | None = None) -> dict[str, Any]:
+@app.task(
+    base=ApiTask,
+    bind=True,
+    name="tasks.limiter_probe.call",
+    max_retries=3,
+    automation="limiter_probe",
+)
+def call(
+    self: ApiTask,
+    account_id: int,
+    lane: str = "realtime",
+    campaign_id: int | None = None,
+    leads: int = 0,
+    sent_at: float | None = None,
+) -> dict[str, Any]:
     """One Smartlead call through the shared limiter (list campaigns, or add ``leads`` leads)."""
     _call(_client(account_id, lane, True), campaign_id, leads, f"{self.request.id}")
-    return {"pid": os.getpid(), "retries": self.request.retries, "deferrals": self.deferrals(),
-            "done_at": time.time(), "sent_at": sent_at}
+    return {
+        "pid": os.getpid(),
+        "retries": self.request.retries,
+        "deferrals": self.deferrals(),
+        "done_at": time.time(),
+        "sent_at": sent_at,
+    }
 
 
 @app.task(bind=True, name="tasks.limiter_probe.call_celery_rate_limit", rate_limit=None)
-def call_celery_rate_limit(self: Any, account_id: int, campaign_id: int | None = None,
-                           leads: int = 0) -> dict[str, Any]:
+def call_celery_rate_limit(
+    self: Any, account_id: int, campaign_id: int | None = None, leads: int = 0
+) -> dict[str, Any]:
     """The same call limited only by Celery's own per-worker ``rate_limit`` (set at run time with
     ``app.control.rate_limit``), for the benchmark's comparison. Errors are returned, not
     retried, so the benchmark counts exactly what was sent."""

@@ -15,11 +15,24 @@ from workers.visit_followup import Visit
 from workers.visit_smartlead import run_visit
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.visit_followup.handle_visit",
-          automation="visit_followup", soft_time_limit=60, time_limit=120)
-def handle_visit(self: ApiTask, account_id: int, event_id: str, source: str,
-                 email: str | None = None, domain: str | None = None, page_url: str = "",
-                 seen_at: str | None = None) -> list[dict[str, Any]]:
+@app.task(
+    base=ApiTask,
+    bind=True,
+    name="tasks.visit_followup.handle_visit",
+    automation="visit_followup",
+    soft_time_limit=60,
+    time_limit=120,
+)
+def handle_visit(
+    self: ApiTask,
+    account_id: int,
+    event_id: str,
+    source: str,
+    email: str | None = None,
+    domain: str | None = None,
+    page_url: str = "",
+    seen_at: str | None = None,
+) -> list[dict[str, Any]]:
     """Decide the visit (person-level by email, company-level by domain); audit each decision."""
     visit = Visit(account_id, str(event_id), source, email, domain, page_url or "", seen_at)
     return run_visit(visit, task_id=self.request.id)

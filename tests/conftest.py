@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -85,8 +86,9 @@ def _postgres_url() -> str | None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_url(request: pytest.FixtureRequest, tmp_path: Path,
-               monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def any_db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     """The same test on SQLite and, when LEADOPS_TEST_POSTGRES_URL is given, on PostgreSQL."""
     from ops.migrate import upgrade
 
@@ -101,8 +103,9 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path,
     import sqlalchemy as sa
 
     name = f"leadops_t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://"),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = base.rsplit("/", 1)[0] + "/" + name
@@ -132,8 +135,14 @@ class WorkerProcess:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def start_worker(tmp_path: Path, *, concurrency: int = 2, queues: str | None = None,
-                 extra_env: dict[str, str] | None = None, timeout: float = 30.0) -> WorkerProcess:
+def start_worker(
+    tmp_path: Path,
+    *,
+    concurrency: int = 2,
+    queues: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> WorkerProcess:
     """Start a real `leadops worker` process and wait until it answers a control ping."""
     from workers.celery_app import app
 
@@ -143,8 +152,13 @@ def start_worker(tmp_path: Path, *, concurrency: int = 2, queues: str | None = N
     if queues:
         args += ["-Q", queues]
     with open(log, "wb") as fh:
-        proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT,
-                                env=child_env(**(extra_env or {})), start_new_session=True)
+        proc = subprocess.Popen(
+            args,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=child_env(**(extra_env or {})),
+            start_new_session=True,
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -163,18 +177,12 @@ def stop_process(proc: subprocess.Popen[bytes], sig: int = 15, timeout: float = 
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
         return
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, _signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 @pytest.fixture

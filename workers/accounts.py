@@ -47,7 +47,9 @@ def automation_config(account: Account, automation: str) -> AutomationConfig:
         raise ValueError(f"unknown automation {automation!r}")
     for row in account.automations:
         if row.automation == automation:
-            return AutomationConfig(row.enabled, row.dry_run, validate_params(automation, row.params))
+            return AutomationConfig(
+                row.enabled, row.dry_run, validate_params(automation, row.params)
+            )
     return AutomationConfig(False, False, validate_params(automation, {}))
 
 

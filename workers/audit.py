@@ -39,8 +39,16 @@ def record(
         event_id=event_id,
         task_id=task_id,
     )
-    log.info("audit", automation=automation, action=action, outcome=outcome, reason=reason,
-             account_id=account_id, subject=subject, event_id=event_id)
+    log.info(
+        "audit",
+        automation=automation,
+        action=action,
+        outcome=outcome,
+        reason=reason,
+        account_id=account_id,
+        subject=subject,
+        event_id=event_id,
+    )
     if session is not None:
         session.add(row)
         return

@@ -43,6 +43,7 @@ def is_blocked(session: Session, email: str) -> bool:
 
 # ---- scope ---------------------------------------------------------------------------------
 
+
 def scope_label(params: BlocklistParams, source: Account | None) -> str:
     """How a scope is stored on BlockedAddress: 'account', 'all' or 'group:<name>'."""
     if params.scope == "group":
@@ -68,16 +69,20 @@ def target_accounts(session: Session, scope: str, source: Account | None) -> lis
     elif scope.startswith("group:"):
         name = scope.split(":", 1)[1] or (source.group_name if source else None)
         if not name:
-            raise ValueError("group scope without a group name (set BlocklistParams.group or "
-                             "the account's group)")
+            raise ValueError(
+                "group scope without a group name (set BlocklistParams.group or "
+                "the account's group)"
+            )
         q = q.where(Account.group_name == name)
     else:
-        raise ValueError(f"unknown block scope {scope!r} (all | account | account:SLUG | "
-                         "group:NAME)")
+        raise ValueError(
+            f"unknown block scope {scope!r} (all | account | account:SLUG | group:NAME)"
+        )
     return list(session.scalars(q.order_by(Account.id)))
 
 
 # ---- recording -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BlockPlan:
@@ -88,8 +93,9 @@ class BlockPlan:
     pending_account_ids: list[int]  # all accounts whose push is not done yet (incl. new)
 
 
-def add_block(session: Session, value: str, *, reason: str, source_account_id: int | None,
-              scope: str) -> tuple[BlockedAddress, bool]:
+def add_block(
+    session: Session, value: str, *, reason: str, source_account_id: int | None, scope: str
+) -> tuple[BlockedAddress, bool]:
     """Insert (or find) the BlockedAddress row. Safe under concurrency (unique value)."""
     kind, norm = normalise(value)
     local, _, domain = norm.rpartition("@")
@@ -102,8 +108,13 @@ def add_block(session: Session, value: str, *, reason: str, source_account_id: i
         return row, False
     try:
         with session.begin_nested():
-            row = BlockedAddress(value=norm, kind=kind, reason=reason[:2000],
-                                 source_account_id=source_account_id, scope=scope)
+            row = BlockedAddress(
+                value=norm,
+                kind=kind,
+                reason=reason[:2000],
+                source_account_id=source_account_id,
+                scope=scope,
+            )
             session.add(row)
             session.flush()
         return row, True
@@ -114,15 +125,17 @@ def add_block(session: Session, value: str, *, reason: str, source_account_id: i
         return row, False
 
 
-def plan_pushes(session: Session, blocked: BlockedAddress,
-                accounts: Iterable[Account]) -> tuple[list[int], list[int]]:
+def plan_pushes(
+    session: Session, blocked: BlockedAddress, accounts: Iterable[Account]
+) -> tuple[list[int], list[int]]:
     """One BlockPush row per target account that has none yet: (new ids, not-yet-done ids)."""
     wanted = [a.id for a in accounts]
     existing = {
         p.account_id: p
         for p in session.scalars(
-            select(BlockPush).where(BlockPush.blocked_id == blocked.id,
-                                    BlockPush.account_id.in_(wanted))
+            select(BlockPush).where(
+                BlockPush.blocked_id == blocked.id, BlockPush.account_id.in_(wanted)
+            )
         )
     }
     new_ids: list[int] = []
@@ -141,18 +154,21 @@ def plan_pushes(session: Session, blocked: BlockedAddress,
     return new_ids, pending
 
 
-def request_block(session: Session, value: str, *, reason: str, source: Account | None,
-                  scope: str) -> BlockPlan:
+def request_block(
+    session: Session, value: str, *, reason: str, source: Account | None, scope: str
+) -> BlockPlan:
     """Record the block and the pushes it needs; the caller commits, then ``enqueue_pushes``."""
     accounts = target_accounts(session, scope, source)
-    blocked, created = add_block(session, value, reason=reason,
-                                 source_account_id=source.id if source else None, scope=scope)
+    blocked, created = add_block(
+        session, value, reason=reason, source_account_id=source.id if source else None, scope=scope
+    )
     new_ids, pending = plan_pushes(session, blocked, accounts)
     return BlockPlan(blocked.id, blocked.value, created, new_ids, pending)
 
 
-def enqueue_pushes(blocked_id: int, account_ids: Iterable[int],
-                   send_task: Callable[..., Any] | None = None) -> int:
+def enqueue_pushes(
+    blocked_id: int, account_ids: Iterable[int], send_task: Callable[..., Any] | None = None
+) -> int:
     """Send one push task per account (by name). Duplicates are harmless: pushes are claimed."""
     if send_task is None:
         from workers.celery_app import app
@@ -166,6 +182,7 @@ def enqueue_pushes(blocked_id: int, account_ids: Iterable[int],
 
 
 # ---- pushing -------------------------------------------------------------------------------
+
 
 class BlockListClient(Protocol):
     def add_to_block_list(self, entries: list[str], client_id: int | None = None) -> Any: ...
@@ -182,8 +199,10 @@ def claim_push(session: Session, blocked_id: int, account_id: int) -> bool:
         .where(
             BlockPush.blocked_id == blocked_id,
             BlockPush.account_id == account_id,
-            or_(BlockPush.status.in_(("pending", "failed")),
-                (BlockPush.status == "sending") & (BlockPush.updated_at < stale_before)),
+            or_(
+                BlockPush.status.in_(("pending", "failed")),
+                (BlockPush.status == "sending") & (BlockPush.updated_at < stale_before),
+            ),
         )
         .values(status="sending", updated_at=utcnow())
         .execution_options(synchronize_session=False)
@@ -191,8 +210,9 @@ def claim_push(session: Session, blocked_id: int, account_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def finish_push(session: Session, blocked_id: int, account_id: int, status: str,
-                detail: str = "") -> None:
+def finish_push(
+    session: Session, blocked_id: int, account_id: int, status: str, detail: str = ""
+) -> None:
     session.execute(
         update(BlockPush)
         .where(BlockPush.blocked_id == blocked_id, BlockPush.account_id == account_id)
@@ -202,8 +222,11 @@ def finish_push(session: Session, blocked_id: int, account_id: int, status: str,
 
 
 def push_status(session: Session, blocked_id: int, account_id: int) -> str | None:
-    return session.scalar(select(BlockPush.status).where(BlockPush.blocked_id == blocked_id,
-                                                         BlockPush.account_id == account_id))
+    return session.scalar(
+        select(BlockPush.status).where(
+            BlockPush.blocked_id == blocked_id, BlockPush.account_id == account_id
+        )
+    )
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -215,25 +238,37 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 def list_blocks(session: Session, limit: int = 500) -> list[dict[str, Any]]:
     """The block list with each account's push outcome (for `leadops blocklist list`)."""
-    rows = list(session.scalars(select(BlockedAddress).order_by(BlockedAddress.id.desc())
-                                .limit(limit)))
+    rows = list(
+        session.scalars(select(BlockedAddress).order_by(BlockedAddress.id.desc()).limit(limit))
+    )
     slugs = dict(session.execute(select(Account.id, Account.slug)).tuples().all())
     out: list[dict[str, Any]] = []
     for b in rows:
-        pushes = session.scalars(select(BlockPush).where(BlockPush.blocked_id == b.id)
-                                 .order_by(BlockPush.account_id))
-        out.append({
-            "id": b.id, "value": b.value, "kind": b.kind, "scope": b.scope, "reason": b.reason,
-            "source": slugs.get(b.source_account_id) if b.source_account_id else None,
-            "created_at": as_utc(b.created_at),
-            "pushes": {slugs.get(p.account_id, str(p.account_id)): p.status for p in pushes},
-        })
+        pushes = session.scalars(
+            select(BlockPush).where(BlockPush.blocked_id == b.id).order_by(BlockPush.account_id)
+        )
+        out.append(
+            {
+                "id": b.id,
+                "value": b.value,
+                "kind": b.kind,
+                "scope": b.scope,
+                "reason": b.reason,
+                "source": slugs.get(b.source_account_id) if b.source_account_id else None,
+                "created_at": as_utc(b.created_at),
+                "pushes": {slugs.get(p.account_id, str(p.account_id)): p.status for p in pushes},
+            }
+        )
     return out
 
 
-def push_one(blocked_id: int, account_id: int, *,
-             client_for: Callable[[Account], BlockListClient],
-             task_id: str | None = None) -> dict[str, Any]:
+def push_one(
+    blocked_id: int,
+    account_id: int,
+    *,
+    client_for: Callable[[Account], BlockListClient],
+    task_id: str | None = None,
+) -> dict[str, Any]:
     """Add one blocked address to one account's Smartlead block list, at most once.
 
     Errors propagate after the push row is put back (retryable: 'pending') or marked 'failed'
@@ -270,15 +305,30 @@ def push_one(blocked_id: int, account_id: int, *,
         raise
     with session_scope() as s:
         finish_push(s, blocked_id, account_id, "done")
-        audit.record("blocklist", "push", "done", f"added to {slug}'s Smartlead block list",
-                     account_id=account_id, subject=value, details={"blocked_id": blocked_id},
-                     task_id=task_id, session=s)
+        audit.record(
+            "blocklist",
+            "push",
+            "done",
+            f"added to {slug}'s Smartlead block list",
+            account_id=account_id,
+            subject=value,
+            details={"blocked_id": blocked_id},
+            task_id=task_id,
+            session=s,
+        )
     return {"outcome": "done", "account": slug, "value": value}
 
 
-def block_from_event(account_id: int, event_id: str, value: str, reason: str, *,
-                     trigger: str, send_task: Callable[..., Any] | None = None,
-                     task_id: str | None = None) -> dict[str, Any]:
+def block_from_event(
+    account_id: int,
+    event_id: str,
+    value: str,
+    reason: str,
+    *,
+    trigger: str,
+    send_task: Callable[..., Any] | None = None,
+    task_id: str | None = None,
+) -> dict[str, Any]:
     """An unsubscribe or a blocking category seen in one account: block the address in every
     account the account's BlocklistParams.scope reaches. A repeat of the event does nothing new.
     """
@@ -289,8 +339,11 @@ def block_from_event(account_id: int, event_id: str, value: str, reason: str, *,
 
     scope_key = f"blocklist:{account_id}"
     with session_scope() as s:
-        if s.scalar(select(ProcessedEvent.id).where(ProcessedEvent.scope == scope_key,
-                                                    ProcessedEvent.key == event_id)):
+        if s.scalar(
+            select(ProcessedEvent.id).where(
+                ProcessedEvent.scope == scope_key, ProcessedEvent.key == event_id
+            )
+        ):
             return {"outcome": "skipped", "reason": "event already handled"}
         account = get_account(s, account_id)
         if account is None:
@@ -303,16 +356,32 @@ def block_from_event(account_id: int, event_id: str, value: str, reason: str, *,
             result = {"outcome": "skipped", "reason": "blocklist automation disabled"}
         elif cfg.dry_run:
             targets = [a.slug for a in target_accounts(s, scope, account)]
-            result = {"outcome": "dry_run", "reason": f"would block in {len(targets)} accounts",
-                      "accounts": targets}
+            result = {
+                "outcome": "dry_run",
+                "reason": f"would block in {len(targets)} accounts",
+                "accounts": targets,
+            }
         else:
             plan = request_block(s, value, reason=reason, source=account, scope=scope)
-            result = {"outcome": "done", "blocked_id": plan.blocked_id, "value": plan.value,
-                      "new_accounts": plan.new_account_ids,
-                      "pending_accounts": plan.pending_account_ids}
-        audit.record("blocklist", "block", result["outcome"], str(result.get("reason", reason)),
-                     account_id=account_id, subject=normalise(value)[1], event_id=event_id,
-                     task_id=task_id, details={**details, **result}, session=s)
+            result = {
+                "outcome": "done",
+                "blocked_id": plan.blocked_id,
+                "value": plan.value,
+                "new_accounts": plan.new_account_ids,
+                "pending_accounts": plan.pending_account_ids,
+            }
+        audit.record(
+            "blocklist",
+            "block",
+            result["outcome"],
+            str(result.get("reason", reason)),
+            account_id=account_id,
+            subject=normalise(value)[1],
+            event_id=event_id,
+            task_id=task_id,
+            details={**details, **result},
+            session=s,
+        )
     if result["outcome"] == "done":
         # After the commit, so a push task always finds its row. A crash before the ledger row
         # below means the event is handled again: its pushes are enqueued again and the claim
@@ -321,8 +390,13 @@ def block_from_event(account_id: int, event_id: str, value: str, reason: str, *,
     with session_scope() as s:
         try:
             with s.begin_nested():
-                s.add(ProcessedEvent(scope=scope_key, key=event_id[:200],
-                                     result={k: v for k, v in result.items() if k != "value"}))
+                s.add(
+                    ProcessedEvent(
+                        scope=scope_key,
+                        key=event_id[:200],
+                        result={k: v for k, v in result.items() if k != "value"},
+                    )
+                )
                 s.flush()
         except IntegrityError:
             pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task, signals
-from kombu import Queue as KombuQueue
+from kombu.entity import Queue as KombuQueue
 
 from workers.queues import ALL_QUEUES, Queue, route_task
 from workers.redaction import redact
@@ -37,7 +37,7 @@ class CeleryConfig:
         self.result_expires = 24 * 3600
         self.timezone = "UTC"
         self.enable_utc = True
-        self.task_queues = [KombuQueue(q) for q in ALL_QUEUES]
+        self.task_queues = [KombuQueue(q) for q in ALL_QUEUES]  # type: ignore[no-untyped-call]
         self.task_default_queue = Queue.DEFAULT.value
         self.task_routes = (route_task,)
         self.worker_prefetch_multiplier = 1

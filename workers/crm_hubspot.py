@@ -34,8 +34,13 @@ class HubSpot(Protocol):
     def get_contact_by_email(self, email: str, properties: list[str]) -> dict[str, Any] | None: ...
     def create_contact(self, properties: dict[str, Any]) -> dict[str, Any]: ...
     def update_contact(self, contact_id: str, properties: dict[str, Any]) -> dict[str, Any]: ...
-    def ensure_property(self, name: str, label: str, type: str = "string",  # noqa: A002
-                        field_type: str = "text") -> Any: ...
+    def ensure_property(
+        self,
+        name: str,
+        label: str,
+        type: str = "string",  # noqa: A002
+        field_type: str = "text",
+    ) -> Any: ...
     def lifecycle_stage_options(self) -> list[Any]: ...
 
 
@@ -50,6 +55,7 @@ class SyncOutcome:
 
 # ---- decisions (pure) ----------------------------------------------------------------------
 
+
 def stage_values(options: list[Any]) -> list[str]:
     """Stage internal names in HubSpot's order (options may be names or {value, displayOrder})."""
     rows: list[tuple[float, int, str]] = []
@@ -58,13 +64,17 @@ def stage_values(options: list[Any]) -> list[str]:
             rows.append((i, i, opt))
         elif isinstance(opt, dict) and opt.get("value"):
             order = opt.get("displayOrder")
-            rows.append((float(order) if isinstance(order, int | float) and order >= 0 else i,
-                         i, str(opt["value"])))
+            rows.append(
+                (
+                    float(order) if isinstance(order, int | float) and order >= 0 else i,
+                    i,
+                    str(opt["value"]),
+                )
+            )
     return [value for _, _, value in sorted(rows)]
 
 
-def lifecycle_move(current: str | None, target: str | None,
-                   order: list[str]) -> tuple[bool, str]:
+def lifecycle_move(current: str | None, target: str | None, order: list[str]) -> tuple[bool, str]:
     """(write it?, why). Forward only: an unknown current stage is never overwritten."""
     if not target:
         return False, "category maps to no lifecycle stage"
@@ -114,9 +124,15 @@ def stage_order(hs: HubSpot, token_key: str) -> list[str]:
     return order
 
 
-def apply_to_hubspot(hs: HubSpot, ev: ContactEvent, *, create_missing: bool,
-                     lifecycle_target: str | None, token_key: str,
-                     redis: Any) -> SyncOutcome:
+def apply_to_hubspot(
+    hs: HubSpot,
+    ev: ContactEvent,
+    *,
+    create_missing: bool,
+    lifecycle_target: str | None,
+    token_key: str,
+    redis: Any,
+) -> SyncOutcome:
     ensure_properties(hs, redis, token_key)
     props: dict[str, Any] = {}
     if ev.kind == "reply":
@@ -138,10 +154,16 @@ def apply_to_hubspot(hs: HubSpot, ev: ContactEvent, *, create_missing: bool,
         if not create_missing:
             return SyncOutcome("skipped", "no HubSpot contact for this email (creation is off)")
         try:
-            contact = _write(hs, redis, token_key,
-                             lambda: hs.create_contact({"email": ev.email, **props}))
-            return SyncOutcome("done", "; ".join(["contact created", *reasons]),
-                               str(contact.get("id")), props, created=True)
+            contact = _write(
+                hs, redis, token_key, lambda: hs.create_contact({"email": ev.email, **props})
+            )
+            return SyncOutcome(
+                "done",
+                "; ".join(["contact created", *reasons]),
+                str(contact.get("id")),
+                props,
+                created=True,
+            )
         except PermanentError as exc:
             if exc.status_code != 409:  # 409: created meanwhile by someone else: update it
                 raise

@@ -45,8 +45,10 @@ def is_stale(ev: ContactEvent, state: ContactSyncState | None) -> str | None:
     last = as_utc(state.last_category_at)
     same = ev.at == last and ev.category == state.last_category
     if last is not None and (ev.at < last or same):
-        return (f"category {ev.category!r} of {ev.at.isoformat()} older than "
-                f"{state.last_category!r} of {last.isoformat()}")
+        return (
+            f"category {ev.category!r} of {ev.at.isoformat()} older than "
+            f"{state.last_category!r} of {last.isoformat()}"
+        )
     return None
 
 
@@ -67,8 +69,14 @@ def default_redis() -> Any:
 
 
 def _processed(s: Session, scope: str, key: str) -> bool:
-    return s.scalar(select(ProcessedEvent.id).where(ProcessedEvent.scope == scope,
-                                                    ProcessedEvent.key == key)) is not None
+    return (
+        s.scalar(
+            select(ProcessedEvent.id).where(
+                ProcessedEvent.scope == scope, ProcessedEvent.key == key
+            )
+        )
+        is not None
+    )
 
 
 def _mark_processed(s: Session, scope: str, key: str, result: dict[str, Any]) -> None:
@@ -83,24 +91,40 @@ def _mark_processed(s: Session, scope: str, key: str, result: dict[str, Any]) ->
 def _mark_replied(s: Session, account_id: int, ev: ContactEvent) -> None:
     """Every outcome row of this lead in this account says 'replied' (visit follow-up reads it);
     a lead LeadOps never uploaded gets a row for the campaign it replied in."""
-    rows = list(s.scalars(select(LeadOutcome).where(LeadOutcome.account_id == account_id,
-                                                    LeadOutcome.email == ev.email)))
+    rows = list(
+        s.scalars(
+            select(LeadOutcome).where(
+                LeadOutcome.account_id == account_id, LeadOutcome.email == ev.email
+            )
+        )
+    )
     for row in rows:
         row.replied = True
     if ev.campaign_id and not any(r.campaign_id == ev.campaign_id for r in rows):
         try:
             with s.begin_nested():
-                s.add(LeadOutcome(account_id=account_id, campaign_id=ev.campaign_id,
-                                  email=ev.email, source="smartlead", status="added",
-                                  reason="seen in a Smartlead reply", replied=True))
+                s.add(
+                    LeadOutcome(
+                        account_id=account_id,
+                        campaign_id=ev.campaign_id,
+                        email=ev.email,
+                        source="smartlead",
+                        status="added",
+                        reason="seen in a Smartlead reply",
+                        replied=True,
+                    )
+                )
                 s.flush()
         except IntegrityError:
             pass
 
 
 def _save_state(s: Session, account_id: int, ev: ContactEvent, contact_id: str | None) -> None:
-    state = s.scalar(select(ContactSyncState).where(ContactSyncState.account_id == account_id,
-                                                    ContactSyncState.email == ev.email))
+    state = s.scalar(
+        select(ContactSyncState).where(
+            ContactSyncState.account_id == account_id, ContactSyncState.email == ev.email
+        )
+    )
     if state is None:
         state = ContactSyncState(account_id=account_id, email=ev.email)
         s.add(state)
@@ -112,10 +136,17 @@ def _save_state(s: Session, account_id: int, ev: ContactEvent, contact_id: str |
         state.last_category_at, state.last_category = ev.at, ev.category
 
 
-def handle_event(account_id: int, event_id: str, event_type: str, event: dict[str, Any], *,
-                 hubspot_for: Callable[[Account], HubSpot], redis: Any = None,
-                 send_task: Callable[..., Any] | None = None,
-                 task_id: str | None = None) -> dict[str, Any]:
+def handle_event(
+    account_id: int,
+    event_id: str,
+    event_type: str,
+    event: dict[str, Any],
+    *,
+    hubspot_for: Callable[[Account], HubSpot],
+    redis: Any = None,
+    send_task: Callable[..., Any] | None = None,
+    task_id: str | None = None,
+) -> dict[str, Any]:
     """Apply one EMAIL_REPLY / LEAD_CATEGORY_UPDATED event. Idempotent per event id.
 
     Raises the client's errors for the task base to act on (RateLimitDeferred, RateLimited,
@@ -125,8 +156,15 @@ def handle_event(account_id: int, event_id: str, event_type: str, event: dict[st
     try:
         ev = parse_event(event_type, event)
     except BadEvent as exc:
-        audit.record("crm_sync", event_type.lower(), "skipped", str(exc), account_id=account_id,
-                     event_id=event_id, task_id=task_id)
+        audit.record(
+            "crm_sync",
+            event_type.lower(),
+            "skipped",
+            str(exc),
+            account_id=account_id,
+            event_id=event_id,
+            task_id=task_id,
+        )
         return {"outcome": "skipped", "reason": str(exc)}
     with session_scope() as s:
         if _processed(s, scope, event_id):
@@ -140,27 +178,55 @@ def handle_event(account_id: int, event_id: str, event_type: str, event: dict[st
     block: dict[str, Any] | None = None
     if ev.kind == "category" and ev.category in blocking:
         # An opt-out is honoured whatever its age and whatever HubSpot says next.
-        block = block_from_event(account_id, f"crm_sync:{event_id}", ev.email,
-                                 f"category {ev.category!r}", trigger="category",
-                                 send_task=send_task, task_id=task_id)
+        block = block_from_event(
+            account_id,
+            f"crm_sync:{event_id}",
+            ev.email,
+            f"category {ev.category!r}",
+            trigger="category",
+            send_task=send_task,
+            task_id=task_id,
+        )
 
-    result = _sync_contact(account, cfg, ev, event_id, hubspot_for=hubspot_for, redis=redis,
-                           send_task=send_task, task_id=task_id)
+    result = _sync_contact(
+        account,
+        cfg,
+        ev,
+        event_id,
+        hubspot_for=hubspot_for,
+        redis=redis,
+        send_task=send_task,
+        task_id=task_id,
+    )
     if block is not None:
         result["block"] = {k: v for k, v in block.items() if k != "value"}
     return result
 
 
-def _sync_contact(account: Account, cfg: Any, ev: ContactEvent, event_id: str, *,
-                  hubspot_for: Callable[[Account], HubSpot], redis: Any,
-                  send_task: Callable[..., Any] | None, task_id: str | None) -> dict[str, Any]:
+def _sync_contact(
+    account: Account,
+    cfg: Any,
+    ev: ContactEvent,
+    event_id: str,
+    *,
+    hubspot_for: Callable[[Account], HubSpot],
+    redis: Any,
+    send_task: Callable[..., Any] | None,
+    task_id: str | None,
+) -> dict[str, Any]:
     scope, action = f"crm_sync:{account.id}", ev.kind
     subject = ev.email
 
     def finish(out: SyncOutcome, *, apply_state: bool, notify: bool = False) -> dict[str, Any]:
-        result = {"outcome": out.outcome, "reason": out.reason, "email": ev.email,
-                  "event_time": ev.at.isoformat(), "contact_id": out.contact_id,
-                  "properties": out.properties, "created": out.created}
+        result = {
+            "outcome": out.outcome,
+            "reason": out.reason,
+            "email": ev.email,
+            "event_time": ev.at.isoformat(),
+            "contact_id": out.contact_id,
+            "properties": out.properties,
+            "created": out.created,
+        }
         if notify:
             _enqueue_notification(account.id, event_id, ev, send_task)
             result["slack"] = "queued"
@@ -169,9 +235,18 @@ def _sync_contact(account: Account, cfg: Any, ev: ContactEvent, event_id: str, *
                 _mark_replied(s, account.id, ev)
             if apply_state:
                 _save_state(s, account.id, ev, out.contact_id)
-            audit.record("crm_sync", action, out.outcome, out.reason, account_id=account.id,
-                         subject=subject, event_id=event_id, task_id=task_id,
-                         details={k: v for k, v in result.items() if k != "reason"}, session=s)
+            audit.record(
+                "crm_sync",
+                action,
+                out.outcome,
+                out.reason,
+                account_id=account.id,
+                subject=subject,
+                event_id=event_id,
+                task_id=task_id,
+                details={k: v for k, v in result.items() if k != "reason"},
+                session=s,
+            )
             _mark_processed(s, scope, event_id, {"outcome": out.outcome})
         return result
 
@@ -180,33 +255,48 @@ def _sync_contact(account: Account, cfg: Any, ev: ContactEvent, event_id: str, *
     if not account.hubspot_token:
         return finish(SyncOutcome("skipped", "account has no HubSpot token"), apply_state=False)
 
-    lock = redis.lock(f"leadops:lock:crm_sync:{account.id}:{_email_key(ev.email)}",
-                      timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+    lock = redis.lock(
+        f"leadops:lock:crm_sync:{account.id}:{_email_key(ev.email)}",
+        timeout=LOCK_TIMEOUT,
+        blocking_timeout=LOCK_WAIT,
+    )
     if not lock.acquire():
         raise RateLimitDeferred(1.0, key_id="contact-lock")
     try:
         with session_scope() as s:
             if _processed(s, scope, event_id):  # a twin delivery finished while we waited
                 return {"outcome": "skipped", "reason": "event already handled"}
-            state = s.scalar(select(ContactSyncState).where(
-                ContactSyncState.account_id == account.id, ContactSyncState.email == ev.email))
+            state = s.scalar(
+                select(ContactSyncState).where(
+                    ContactSyncState.account_id == account.id, ContactSyncState.email == ev.email
+                )
+            )
             stale = is_stale(ev, state)
         if stale:
             return finish(SyncOutcome("skipped", f"out of order: {stale}"), apply_state=False)
         params = cfg.params
         target = params.lifecycle_mapping.get(ev.category) if ev.kind == "category" else None
-        notify = bool(ev.kind == "category" and params.notify_slack
-                      and ev.category in params.notify_slack_categories
-                      and account.slack_webhook_url)
+        notify = bool(
+            ev.kind == "category"
+            and params.notify_slack
+            and ev.category in params.notify_slack_categories
+            and account.slack_webhook_url
+        )
         if cfg.dry_run:
-            return finish(SyncOutcome("dry_run", f"would sync {ev.kind} (lifecycle target "
-                                      f"{target or '-'})"), apply_state=False)
+            return finish(
+                SyncOutcome("dry_run", f"would sync {ev.kind} (lifecycle target {target or '-'})"),
+                apply_state=False,
+            )
         # A PermanentError (HubSpot's 4xx) propagates: ApiTask audits and dead-letters it with
         # HubSpot's message; the event stays unprocessed so a replay applies it.
-        out = apply_to_hubspot(hubspot_for(account), ev,
-                               create_missing=params.create_missing_contacts,
-                               lifecycle_target=target, token_key=token_key(account),
-                               redis=redis)
+        out = apply_to_hubspot(
+            hubspot_for(account),
+            ev,
+            create_missing=params.create_missing_contacts,
+            lifecycle_target=target,
+            token_key=token_key(account),
+            redis=redis,
+        )
         return finish(out, apply_state=out.outcome == "done", notify=notify)
     finally:
         try:
@@ -219,23 +309,37 @@ def _email_key(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:24]
 
 
-def _enqueue_notification(account_id: int, event_id: str, ev: ContactEvent,
-                          send_task: Callable[..., Any] | None) -> None:
+def _enqueue_notification(
+    account_id: int, event_id: str, ev: ContactEvent, send_task: Callable[..., Any] | None
+) -> None:
     if send_task is None:
         from workers.celery_app import app
 
         send_task = app.send_task
-    send_task(NOTIFY_TASK, kwargs={
-        "account_id": account_id, "event_id": event_id, "email": ev.email,
-        "category": ev.category, "campaign": ev.campaign_name or ev.campaign_id,
-        "preview": ev.preview[:500],
-    })
+    send_task(
+        NOTIFY_TASK,
+        kwargs={
+            "account_id": account_id,
+            "event_id": event_id,
+            "email": ev.email,
+            "category": ev.category,
+            "campaign": ev.campaign_name or ev.campaign_id,
+            "preview": ev.preview[:500],
+        },
+    )
 
 
-def notify_slack(account_id: int, event_id: str, email: str, category: str | None,
-                 campaign: str | None, preview: str = "", *,
-                 slack_for: Callable[[Account], Any],
-                 task_id: str | None = None) -> dict[str, Any]:
+def notify_slack(
+    account_id: int,
+    event_id: str,
+    email: str,
+    category: str | None,
+    campaign: str | None,
+    preview: str = "",
+    *,
+    slack_for: Callable[[Account], Any],
+    task_id: str | None = None,
+) -> dict[str, Any]:
     """Tell the account's Slack channel about an Interested / Meeting Request reply, once."""
     scope = f"crm_sync_slack:{account_id}"
     with session_scope() as s:
@@ -253,7 +357,16 @@ def notify_slack(account_id: int, event_id: str, email: str, category: str | Non
     lines = [text] + ([f"> {preview[:500]}"] if preview else [])
     client.post("\n".join(lines))  # errors: ApiTask retries or dead-letters
     with session_scope() as s:
-        audit.record("crm_sync", "slack_notify", "done", text, account_id=account_id,
-                     subject=email, event_id=event_id, task_id=task_id, session=s)
+        audit.record(
+            "crm_sync",
+            "slack_notify",
+            "done",
+            text,
+            account_id=account_id,
+            subject=email,
+            event_id=event_id,
+            task_id=task_id,
+            session=s,
+        )
         _mark_processed(s, scope, event_id, {"outcome": "done"})
     return {"outcome": "done", "text": text}

@@ -73,8 +73,11 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def lead_email(event: dict[str, Any]) -> str | None:
-    value = _first(event, "lead_email", "sl_lead_email", "email") or _nested(
-        event, "lead_data", "email") or _first(event, "to_email")
+    value = (
+        _first(event, "lead_email", "sl_lead_email", "email")
+        or _nested(event, "lead_data", "email")
+        or _first(event, "to_email")
+    )
     if not isinstance(value, str) or "@" not in value:
         return None
     return value.strip().lower()
@@ -96,8 +99,9 @@ def reply_preview(event: dict[str, Any]) -> str:
     return str(text or "")[:PREVIEW_MAX]
 
 
-def parse_event(event_type: str, event: dict[str, Any], *,
-                received_at: datetime | None = None) -> ContactEvent:
+def parse_event(
+    event_type: str, event: dict[str, Any], *, received_at: datetime | None = None
+) -> ContactEvent:
     if event_type not in (REPLY, CATEGORY):
         raise BadEvent(f"crm_sync does not handle {event_type!r}")
     email = lead_email(event)
@@ -105,15 +109,19 @@ def parse_event(event_type: str, event: dict[str, Any], *,
         raise BadEvent(f"{event_type} without a lead email")
     at = parse_time(event.get("event_timestamp"))
     if at is None and event_type == REPLY:
-        at = parse_time(_first(event, "reply_time", "time_replied")
-                        or _nested(event, "reply_message", "time"))
+        at = parse_time(
+            _first(event, "reply_time", "time_replied") or _nested(event, "reply_message", "time")
+        )
     at_known = at is not None
     at = at or received_at or datetime.now(UTC)
     campaign_id = event.get("campaign_id")
     common = {
-        "email": email, "at": at, "at_known": at_known,
+        "email": email,
+        "at": at,
+        "at_known": at_known,
         "campaign_id": str(campaign_id) if campaign_id not in (None, "") else None,
-        "campaign_name": _first(event, "campaign_name"), "preview": reply_preview(event),
+        "campaign_name": _first(event, "campaign_name"),
+        "preview": reply_preview(event),
     }
     if event_type == REPLY:
         return ContactEvent(kind="reply", **common)

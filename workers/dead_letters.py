@@ -25,13 +25,25 @@ def record_dead_letter(
 ) -> int:
     """Store the task's arguments (ids and small JSON, never secrets) and why it failed."""
     with session_scope() as s:
-        row = DeadLetter(task_name=task_name, payload=redact_value(payload), reason=redact(reason),
-                         error_class=error_class, account_id=account_id, attempts=attempts)
+        row = DeadLetter(
+            task_name=task_name,
+            payload=redact_value(payload),
+            reason=redact(reason),
+            error_class=error_class,
+            account_id=account_id,
+            attempts=attempts,
+        )
         s.add(row)
         s.flush()
         dl_id = row.id
-    log.warning("dead_lettered", task_name=task_name, reason=redact(reason),
-                error_class=error_class, account_id=account_id, dead_letter_id=dl_id)
+    log.warning(
+        "dead_lettered",
+        task_name=task_name,
+        reason=redact(reason),
+        error_class=error_class,
+        account_id=account_id,
+        dead_letter_id=dl_id,
+    )
     return dl_id
 
 

@@ -130,7 +130,7 @@ def map_fields(fields: list[FormField], field_mapping: dict[str, str]) -> Mappin
             else:
                 lead[target] = value
         else:
-            name = target[len(CUSTOM_PREFIX):] if target.startswith(CUSTOM_PREFIX) else target
+            name = target[len(CUSTOM_PREFIX) :] if target.startswith(CUSTOM_PREFIX) else target
             if len(value) > MAX_CUSTOM_VALUE:
                 notes.append(f"{f.key}: cut to {MAX_CUSTOM_VALUE} characters")
                 value = value[:MAX_CUSTOM_VALUE]

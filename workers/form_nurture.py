@@ -49,15 +49,28 @@ def handle_submission(
     """Map and enqueue one submission. Returns ``{outcome, reason, campaign_id, email}``."""
     details: dict[str, Any] = {"provider": provider, "form_id": form_id}
 
-    def finish(outcome: str, reason: str, *, email: str | None = None,
-               campaign_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    def finish(
+        outcome: str,
+        reason: str,
+        *,
+        email: str | None = None,
+        campaign_id: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         details.update(extra, campaign_id=campaign_id)
         if reason == "no_account":
             details["account_id"] = account_id  # no row for the foreign key to point at
-        audit.record(AUTOMATION, ACTION, outcome, reason,
-                     account_id=None if reason == "no_account" else account_id,
-                     subject=email or (f"form {form_id}" if form_id else None), details=details,
-                     event_id=event_id[:64], task_id=task_id)
+        audit.record(
+            AUTOMATION,
+            ACTION,
+            outcome,
+            reason,
+            account_id=None if reason == "no_account" else account_id,
+            subject=email or (f"form {form_id}" if form_id else None),
+            details=details,
+            event_id=event_id[:64],
+            task_id=task_id,
+        )
         return {"outcome": outcome, "reason": reason, "campaign_id": campaign_id, "email": email}
 
     with session_scope() as s:
@@ -74,15 +87,17 @@ def handle_submission(
     details["form_id"] = form_id
     spec = form_spec(params, form_id)
     if spec is None:
-        return finish("failed", f"no_campaign: form {form_id!r} is not configured and the "
-                      "account has no form_nurture.default_campaign_id")
+        return finish(
+            "failed",
+            f"no_campaign: form {form_id!r} is not configured and the "
+            "account has no form_nurture.default_campaign_id",
+        )
     details["mapping"] = "form" if form_id in params.forms else "default"
     mapped = map_submission(provider, payload, spec.field_mapping)
     if mapped.notes:
         details["notes"] = mapped.notes
     if mapped.lead is None:
-        return finish("skipped", mapped.rejected_reason or "rejected",
-                      campaign_id=spec.campaign_id)
+        return finish("skipped", mapped.rejected_reason or "rejected", campaign_id=spec.campaign_id)
     lead = mapped.lead
     details["lead_fields"] = sorted(k for k in lead if k != "custom_fields")
     details["custom_fields"] = sorted(lead.get("custom_fields") or {})
@@ -93,18 +108,31 @@ def handle_submission(
     why = str(getattr(result, "reason", "") or "")
     outcome = "done" if status == "buffered" else "skipped"
     reason = status if not why else f"{status}: {why}"
-    return finish(outcome, reason, email=lead["email"],
-                  campaign_id=getattr(result, "campaign_id", None) or spec.campaign_id)
+    return finish(
+        outcome,
+        reason,
+        email=lead["email"],
+        campaign_id=getattr(result, "campaign_id", None) or spec.campaign_id,
+    )
 
 
-def run_submission(account_id: int, event_id: str, provider: str, form_id: str | None,
-                   payload: dict[str, Any], *, task_id: str | None = None) -> dict[str, Any]:
+def run_submission(
+    account_id: int,
+    event_id: str,
+    provider: str,
+    form_id: str | None,
+    payload: dict[str, Any],
+    *,
+    task_id: str | None = None,
+) -> dict[str, Any]:
     """``handle_submission`` with the real intake buffer."""
     from workers.intake import submit_lead
 
     def submit(campaign_id: str, lead: dict[str, Any], ev: str) -> Any:
-        return submit_lead(account_id, campaign_id, lead, source="form", event_id=ev,
-                           task_id=task_id)
+        return submit_lead(
+            account_id, campaign_id, lead, source="form", event_id=ev, task_id=task_id
+        )
 
-    return handle_submission(account_id, event_id, provider, form_id, payload, submit=submit,
-                             task_id=task_id)
+    return handle_submission(
+        account_id, event_id, provider, form_id, payload, submit=submit, task_id=task_id
+    )

@@ -208,8 +208,11 @@ def tally_fields(payload: dict[str, Any]) -> list[FormField]:
             continue
         kind = _TALLY_KINDS.get(field_type, "other")
         label = str(field.get("label") or "")
-        out.append(FormField(key, kind, value, label, hidden=field_type == "HIDDEN_FIELDS",
-                             label_is_name=True))
+        out.append(
+            FormField(
+                key, kind, value, label, hidden=field_type == "HIDDEN_FIELDS", label_is_name=True
+            )
+        )
     return out
 
 

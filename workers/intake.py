@@ -45,8 +45,17 @@ AUTOMATION = "clay_intake"
 ACCEPT_TASK = "tasks.lead_intake.accept_lead"
 UPLOAD_TASK = "tasks.lead_intake.upload_chunk"
 FLUSH_TASK = "tasks.lead_intake.flush"
-LEAD_FIELDS = ("email", "first_name", "last_name", "phone_number", "company_name", "website",
-               "location", "linkedin_profile", "company_url")
+LEAD_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "company_name",
+    "website",
+    "location",
+    "linkedin_profile",
+    "company_url",
+)
 # A lead in one of these states may be accepted again (e.g. a dead letter replayed).
 RETRYABLE_STATUSES = {"dead", "rejected", "blocked"}
 PARAMS_TTL = 5.0
@@ -108,9 +117,13 @@ def intake_params(account_id: int) -> IntakeParams:
         else:
             clay = automation_config(account, AUTOMATION).params
             form = automation_config(account, "form_nurture").params
-            value = IntakeParams(True, lb.effective_chunk_size(clay.chunk_size),
-                                 float(clay.max_delay_seconds), clay.default_campaign_id,
-                                 form.default_campaign_id)
+            value = IntakeParams(
+                True,
+                lb.effective_chunk_size(clay.chunk_size),
+                float(clay.max_delay_seconds),
+                clay.default_campaign_id,
+                form.default_campaign_id,
+            )
     _params[account_id] = (time.monotonic() + PARAMS_TTL, value)
     return value
 
@@ -140,36 +153,61 @@ def clean_lead(lead: dict[str, Any], email: str) -> dict[str, Any]:
     return out
 
 
-def _reject(account_id: int | None, reason: str, *, subject: str | None, event_id: str | None,
-            source: str, task_id: str | None, status: str = "rejected",
-            campaign_id: str | None = None) -> AcceptResult:
-    audit.record(AUTOMATION, "accept_lead", "skipped", reason, account_id=account_id,
-                 subject=(subject or "")[:320] or None, event_id=event_id, task_id=task_id,
-                 details={"source": source, "status": status, "campaign_id": campaign_id})
+def _reject(
+    account_id: int | None,
+    reason: str,
+    *,
+    subject: str | None,
+    event_id: str | None,
+    source: str,
+    task_id: str | None,
+    status: str = "rejected",
+    campaign_id: str | None = None,
+) -> AcceptResult:
+    audit.record(
+        AUTOMATION,
+        "accept_lead",
+        "skipped",
+        reason,
+        account_id=account_id,
+        subject=(subject or "")[:320] or None,
+        event_id=event_id,
+        task_id=task_id,
+        details={"source": source, "status": status, "campaign_id": campaign_id},
+    )
     return AcceptResult(status, reason, campaign_id, subject)
 
 
-def _existing(session: Any, account_id: int, campaign_id: str,
-              email: str) -> tuple[str, str | None] | None:
-    row = session.execute(select(LeadOutcome.status, LeadOutcome.event_id).where(
-        LeadOutcome.account_id == account_id, LeadOutcome.campaign_id == campaign_id,
-        LeadOutcome.email == email)).first()
+def _existing(
+    session: Any, account_id: int, campaign_id: str, email: str
+) -> tuple[str, str | None] | None:
+    row = session.execute(
+        select(LeadOutcome.status, LeadOutcome.event_id).where(
+            LeadOutcome.account_id == account_id,
+            LeadOutcome.campaign_id == campaign_id,
+            LeadOutcome.email == email,
+        )
+    ).first()
     return (row[0], row[1]) if row else None
 
 
-def _record_blocked(account_id: int, campaign_id: str, email: str, *, source: str,
-                    event_id: str | None) -> None:
+def _record_blocked(
+    account_id: int, campaign_id: str, email: str, *, source: str, event_id: str | None
+) -> None:
     from workers.db import session_scope
 
     for _ in range(3):
         try:
             with session_scope() as s:
-                row = s.scalar(select(LeadOutcome).where(
-                    LeadOutcome.account_id == account_id, LeadOutcome.campaign_id == campaign_id,
-                    LeadOutcome.email == email))
+                row = s.scalar(
+                    select(LeadOutcome).where(
+                        LeadOutcome.account_id == account_id,
+                        LeadOutcome.campaign_id == campaign_id,
+                        LeadOutcome.email == email,
+                    )
+                )
                 if row is None:
-                    row = LeadOutcome(account_id=account_id, campaign_id=campaign_id,
-                                      email=email)
+                    row = LeadOutcome(account_id=account_id, campaign_id=campaign_id, email=email)
                     s.add(row)
                 row.status, row.reason = "blocked", "on the agency block list"
                 row.source, row.event_id, row.chunk_id = source, event_id, None
@@ -178,9 +216,16 @@ def _record_blocked(account_id: int, campaign_id: str, email: str, *, source: st
             continue  # a concurrent accept inserted it: update that row
 
 
-def submit_lead(account_id: int, campaign_id: str | None, lead: dict[str, Any], *,
-                source: str, event_id: str | None, task_id: str | None = None,
-                redis: Any = None) -> AcceptResult:
+def submit_lead(
+    account_id: int,
+    campaign_id: str | None,
+    lead: dict[str, Any],
+    *,
+    source: str,
+    event_id: str | None,
+    task_id: str | None = None,
+    redis: Any = None,
+) -> AcceptResult:
     """Accept one lead (see the module docstring). Never raises for a bad lead: the answer
     says why it was not buffered, and the audit log / outcome table keep the reason.
 
@@ -191,18 +236,38 @@ def submit_lead(account_id: int, campaign_id: str | None, lead: dict[str, Any], 
     email = normalise_email(raw_email)
     if email is None:
         reason = "missing email" if not raw_email else f"invalid email {str(raw_email)[:100]!r}"
-        return _reject(account_id, reason, subject=str(raw_email or "") or event_id,
-                       event_id=event_id, source=source, task_id=task_id)
+        return _reject(
+            account_id,
+            reason,
+            subject=str(raw_email or "") or event_id,
+            event_id=event_id,
+            source=source,
+            task_id=task_id,
+        )
     params = intake_params(account_id)
     if not params.exists:
-        return _reject(account_id, f"no active account {account_id}", subject=email,
-                       event_id=event_id, source=source, task_id=task_id)
-    campaign = str(campaign_id) if campaign_id not in (None, "") else (
-        params.default_campaign_id or (params.form_campaign_id if source == "form" else None))
+        return _reject(
+            account_id,
+            f"no active account {account_id}",
+            subject=email,
+            event_id=event_id,
+            source=source,
+            task_id=task_id,
+        )
+    campaign = (
+        str(campaign_id)
+        if campaign_id not in (None, "")
+        else (params.default_campaign_id or (params.form_campaign_id if source == "form" else None))
+    )
     if not campaign:
-        return _reject(account_id, "no campaign: none given and the account has no "
-                       "clay_intake.default_campaign_id", subject=email, event_id=event_id,
-                       source=source, task_id=task_id)
+        return _reject(
+            account_id,
+            "no campaign: none given and the account has no clay_intake.default_campaign_id",
+            subject=email,
+            event_id=event_id,
+            source=source,
+            task_id=task_id,
+        )
     from workers.blocklist import is_blocked
     from workers.db import session_scope
 
@@ -210,22 +275,38 @@ def submit_lead(account_id: int, campaign_id: str | None, lead: dict[str, Any], 
         blocked = is_blocked(s, email)
         existing = _existing(s, account_id, campaign, email)
     if existing and existing[0] not in RETRYABLE_STATUSES:
-        return AcceptResult("duplicate", f"already {existing[0]} in campaign {campaign}",
-                            campaign, email)
+        return AcceptResult(
+            "duplicate", f"already {existing[0]} in campaign {campaign}", campaign, email
+        )
     if blocked:
         _record_blocked(account_id, campaign, email, source=source, event_id=event_id)
-        return _reject(account_id, "on the agency block list", subject=email,
-                       event_id=event_id, source=source, task_id=task_id, status="blocked",
-                       campaign_id=campaign)
+        return _reject(
+            account_id,
+            "on the agency block list",
+            subject=email,
+            event_id=event_id,
+            source=source,
+            task_id=task_id,
+            status="blocked",
+            campaign_id=campaign,
+        )
     r = redis if redis is not None else redis_client()
     if existing and event_id and existing[1] == event_id:
         r.delete(lb.event_key(account_id, event_id))  # a replay of the same event
-    result = lb.buffer_lead(r, account_id, campaign, clean_lead(lead, email), source=source,
-                            event_id=event_id, chunk_size=params.chunk_size,
-                            max_delay=params.max_delay)
+    result = lb.buffer_lead(
+        r,
+        account_id,
+        campaign,
+        clean_lead(lead, email),
+        source=source,
+        event_id=event_id,
+        chunk_size=params.chunk_size,
+        max_delay=params.max_delay,
+    )
     if result.duplicate_email:
-        return AcceptResult("duplicate", f"already pending for campaign {campaign}", campaign,
-                            email)
+        return AcceptResult(
+            "duplicate", f"already pending for campaign {campaign}", campaign, email
+        )
     if not result.accepted:
         return AcceptResult("duplicate", "event already buffered", campaign, email)
     if result.full:
@@ -258,8 +339,13 @@ def dispatch(account_id: int, *, redis: Any = None, params: IntakeParams | None 
     if not params.exists:
         params = IntakeParams(True)  # an account deleted mid-flight: drain with defaults
     cfg = lb.intake_settings()
-    claims = lb.claim_chunks(r, account_id, chunk_size=params.chunk_size,
-                             max_delay=params.max_delay, limit=cfg.inflight_per_account)
+    claims = lb.claim_chunks(
+        r,
+        account_id,
+        chunk_size=params.chunk_size,
+        max_delay=params.max_delay,
+        limit=cfg.inflight_per_account,
+    )
     for chunk_id, gen in claims:
         _send(UPLOAD_TASK, {"account_id": account_id, "chunk_id": chunk_id, "gen": gen})
     due = lb.next_due(r, account_id)

@@ -27,14 +27,20 @@ from workers.models import LeadOutcome, utcnow
 log = get_logger("leadops.intake")
 
 # Smartlead's counts of leads it did not add, and the outcome each stands for.
-REFUSALS = (("already_added_to_campaign", "already_in_campaign"), ("block_count", "blocked"),
-            ("unsubscribed_leads", "unsubscribed"), ("bounce_count", "bounced"),
-            ("duplicate_count", "duplicate"), ("lead_import_stopped_count", "lead_limit"))
+REFUSALS = (
+    ("already_added_to_campaign", "already_in_campaign"),
+    ("block_count", "blocked"),
+    ("unsubscribed_leads", "unsubscribed"),
+    ("bounce_count", "bounced"),
+    ("duplicate_count", "duplicate"),
+    ("lead_import_stopped_count", "lead_limit"),
+)
 RESEND_REASON = "re-sent after a worker died mid-upload; Smartlead counted it already in campaign"
 
 
-def classify(emails: list[str], answer: Any, *, resend: bool = False
-             ) -> tuple[dict[str, tuple[str, str]], list[str]]:
+def classify(
+    emails: list[str], answer: Any, *, resend: bool = False
+) -> tuple[dict[str, tuple[str, str]], list[str]]:
     """Each email's (status, reason) from an add-leads answer, and reconciliation notes.
 
     The answer names invalid (and sometimes unsubscribed) addresses; the other refusals are
@@ -60,52 +66,89 @@ def classify(emails: list[str], answer: Any, *, resend: bool = False
         out.update({e: ("added", RESEND_REASON) for e in rest})
     elif len(refused) == 1 and sum(refused.values()) == len(rest):
         status = next(iter(refused))
-        out.update({e: (status, f"Smartlead counted it {status.replace('_', ' ')}")
-                    for e in rest})
+        out.update({e: (status, f"Smartlead counted it {status.replace('_', ' ')}") for e in rest})
     else:
         summary = ", ".join(f"{k} {v}" for k, v in sorted(refused.items()))
-        out.update({e: ("unresolved", f"not attributable per lead: uploaded "
-                        f"{answer.upload_count}, {summary}") for e in rest})
+        out.update(
+            {
+                e: (
+                    "unresolved",
+                    f"not attributable per lead: uploaded {answer.upload_count}, {summary}",
+                )
+                for e in rest
+            }
+        )
 
     notes: list[str] = []
     if answer.total_leads and answer.total_leads != len(emails):
         notes.append(f"total_leads {answer.total_leads} != {len(emails)} sent")
-    accounted = (answer.upload_count + answer.invalid_email_count
-                 + sum(int(getattr(answer, f, 0) or 0) for f, _ in REFUSALS))
+    accounted = (
+        answer.upload_count
+        + answer.invalid_email_count
+        + sum(int(getattr(answer, f, 0) or 0) for f, _ in REFUSALS)
+    )
     if accounted != len(emails):
         notes.append(f"counts add up to {accounted}, {len(emails)} sent")
     if answer.invalid_email_count != len(invalid & set(emails)):
-        notes.append(f"invalid_email_count {answer.invalid_email_count} but "
-                     f"{len(invalid & set(emails))} named invalid addresses in the chunk")
+        notes.append(
+            f"invalid_email_count {answer.invalid_email_count} but "
+            f"{len(invalid & set(emails))} named invalid addresses in the chunk"
+        )
     return out, notes
 
 
 def _recorded_emails(session: Any, chunk: lb.Chunk) -> set[str]:
     """Leads of this chunk whose outcome an earlier run of it already recorded."""
     emails = [e["lead"]["email"] for e in chunk.entries]
-    return set(session.scalars(select(LeadOutcome.email).where(
-        LeadOutcome.account_id == chunk.account_id, LeadOutcome.campaign_id == chunk.campaign_id,
-        LeadOutcome.email.in_(emails), LeadOutcome.chunk_id == chunk.chunk_id)))
+    return set(
+        session.scalars(
+            select(LeadOutcome.email).where(
+                LeadOutcome.account_id == chunk.account_id,
+                LeadOutcome.campaign_id == chunk.campaign_id,
+                LeadOutcome.email.in_(emails),
+                LeadOutcome.chunk_id == chunk.chunk_id,
+            )
+        )
+    )
 
 
 def record_outcomes(session: Any, chunk: lb.Chunk, outcomes: dict[str, tuple[str, str]]) -> None:
     """Write each lead's row (insert, or update the row of an earlier dead/blocked attempt),
     tagged with the chunk id: a re-run of the chunk then knows what is already recorded."""
     entries = {e["lead"]["email"]: e for e in chunk.entries}
-    existing = {row.email: row for row in session.scalars(select(LeadOutcome).where(
-        LeadOutcome.account_id == chunk.account_id, LeadOutcome.campaign_id == chunk.campaign_id,
-        LeadOutcome.email.in_(list(outcomes))))}
+    existing = {
+        row.email: row
+        for row in session.scalars(
+            select(LeadOutcome).where(
+                LeadOutcome.account_id == chunk.account_id,
+                LeadOutcome.campaign_id == chunk.campaign_id,
+                LeadOutcome.email.in_(list(outcomes)),
+            )
+        )
+    }
     now = utcnow()
     new_rows = []
     for email, (status, reason) in outcomes.items():
         entry = entries.get(email, {})
-        values = {"status": status, "reason": reason[:2000], "chunk_id": chunk.chunk_id,
-                  "source": entry.get("source") or "clay", "event_id": entry.get("event_id"),
-                  "updated_at": now}
+        values = {
+            "status": status,
+            "reason": reason[:2000],
+            "chunk_id": chunk.chunk_id,
+            "source": entry.get("source") or "clay",
+            "event_id": entry.get("event_id"),
+            "updated_at": now,
+        }
         row = existing.get(email)
         if row is None:
-            new_rows.append({"account_id": chunk.account_id, "campaign_id": chunk.campaign_id,
-                             "email": email, "created_at": now, **values})
+            new_rows.append(
+                {
+                    "account_id": chunk.account_id,
+                    "campaign_id": chunk.campaign_id,
+                    "email": email,
+                    "created_at": now,
+                    **values,
+                }
+            )
         elif row.chunk_id != chunk.chunk_id:
             for k, v in values.items():
                 setattr(row, k, v)
@@ -113,23 +156,49 @@ def record_outcomes(session: Any, chunk: lb.Chunk, outcomes: dict[str, tuple[str
         session.execute(insert(LeadOutcome), new_rows)
 
 
-def dead_letter_leads(chunk: lb.Chunk, entries: list[dict[str, Any]], reason: str,
-                      error_class: str, *, task_id: str | None = None) -> None:
+def dead_letter_leads(
+    chunk: lb.Chunk,
+    entries: list[dict[str, Any]],
+    reason: str,
+    error_class: str,
+    *,
+    task_id: str | None = None,
+) -> None:
     """Each lead to the dead-letter store as a replayable ``accept_lead`` (same event id)."""
     from workers.db import session_scope
     from workers.dead_letters import record_dead_letter
 
     for e in entries:
-        record_dead_letter(ACCEPT_TASK, {
-            "account_id": chunk.account_id, "campaign_id": chunk.campaign_id,
-            "source": e.get("source") or "clay", "event_id": e.get("event_id"), "lead": e["lead"],
-        }, reason, error_class=error_class, account_id=chunk.account_id)
+        record_dead_letter(
+            ACCEPT_TASK,
+            {
+                "account_id": chunk.account_id,
+                "campaign_id": chunk.campaign_id,
+                "source": e.get("source") or "clay",
+                "event_id": e.get("event_id"),
+                "lead": e["lead"],
+            },
+            reason,
+            error_class=error_class,
+            account_id=chunk.account_id,
+        )
     with session_scope() as s:
         record_outcomes(s, chunk, {e["lead"]["email"]: ("dead", reason) for e in entries})
-        audit.record(AUTOMATION, "upload_chunk", "failed", reason,
-                     account_id=chunk.account_id, subject=chunk.campaign_id, task_id=task_id,
-                     details={"chunk_id": chunk.chunk_id, "dead_lettered": len(entries),
-                              "error_class": error_class}, session=s)
+        audit.record(
+            AUTOMATION,
+            "upload_chunk",
+            "failed",
+            reason,
+            account_id=chunk.account_id,
+            subject=chunk.campaign_id,
+            task_id=task_id,
+            details={
+                "chunk_id": chunk.chunk_id,
+                "dead_lettered": len(entries),
+                "error_class": error_class,
+            },
+            session=s,
+        )
 
 
 def _bulk_client(account: Any) -> Any:
@@ -144,9 +213,16 @@ def _finish(r: Any, chunk: lb.Chunk, result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def upload_chunk(account_id: int, chunk_id: str, gen: int, *,
-                 client_for: Callable[[Any], Any] | None = None, task_id: str | None = None,
-                 final_attempt: bool = False, redis: Any = None) -> dict[str, Any]:
+def upload_chunk(
+    account_id: int,
+    chunk_id: str,
+    gen: int,
+    *,
+    client_for: Callable[[Any], Any] | None = None,
+    task_id: str | None = None,
+    final_attempt: bool = False,
+    redis: Any = None,
+) -> dict[str, Any]:
     """Upload one chunk. Raises retryable errors (the chunk keeps its lease meanwhile) unless
     ``final_attempt``: then its leads are dead-lettered. ``RateLimitDeferred`` passes through
     (the chunk waits, not counted as a failure)."""
@@ -168,18 +244,26 @@ def upload_chunk(account_id: int, chunk_id: str, gen: int, *,
                 problem = (exc.message, type(exc).__name__)
     todo = [e for e in chunk.entries if e["lead"]["email"] not in done]
     if not todo:
-        return _finish(r, chunk, {"outcome": "done", "reason": "outcomes already recorded",
-                                  "chunk_id": chunk_id})
+        return _finish(
+            r,
+            chunk,
+            {"outcome": "done", "reason": "outcomes already recorded", "chunk_id": chunk_id},
+        )
     if client is None:
         dead_letter_leads(chunk, todo, problem[0], problem[1], task_id=task_id)
-        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id,
-                                  "reason": problem[0]})
+        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id, "reason": problem[0]})
     if chunk.resend:
         total = lb.count_resend(r, account_id)
-        audit.record(AUTOMATION, "resend_chunk", "done", "worker died between sending the "
-                     "chunk and recording the answer", account_id=account_id,
-                     subject=chunk.campaign_id, task_id=task_id,
-                     details={"chunk_id": chunk_id, "leads": len(todo), "resends_total": total})
+        audit.record(
+            AUTOMATION,
+            "resend_chunk",
+            "done",
+            "worker died between sending the chunk and recording the answer",
+            account_id=account_id,
+            subject=chunk.campaign_id,
+            task_id=task_id,
+            details={"chunk_id": chunk_id, "leads": len(todo), "resends_total": total},
+        )
     if not lb.mark_sending(r, chunk_id, gen):
         return {"outcome": "skipped", "reason": "chunk handed to a newer task"}
     client.max_leads_per_request = max(len(todo), getattr(client, "max_leads_per_request", 0))
@@ -187,22 +271,29 @@ def upload_chunk(account_id: int, chunk_id: str, gen: int, *,
         answer = client.add_leads(int(chunk.campaign_id), [e["lead"] for e in todo])
     except (NotFound, Unauthorized) as exc:
         dead_letter_leads(chunk, todo, exc.message, type(exc).__name__, task_id=task_id)
-        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id,
-                                  "reason": exc.message})
+        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id, "reason": exc.message})
     except PermanentError as exc:
         if len(todo) > 1 and exc.status_code in (400, 422):
             halves = lb.split_chunk(r, chunk_id, gen, account_id)
             log.info("chunk_split", chunk_id=chunk_id, halves=halves, reason=exc.message)
             dispatch(account_id, redis=r)
-            return {"outcome": "split", "chunk_id": chunk_id, "halves": halves,
-                    "reason": exc.message}
+            return {
+                "outcome": "split",
+                "chunk_id": chunk_id,
+                "halves": halves,
+                "reason": exc.message,
+            }
         dead_letter_leads(chunk, todo, exc.message, type(exc).__name__, task_id=task_id)
-        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id,
-                                  "reason": exc.message})
+        return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id, "reason": exc.message})
     except ApiError as exc:
         if final_attempt and exc.retryable:
-            dead_letter_leads(chunk, todo, f"gave up after retries: {exc.message}",
-                              type(exc).__name__, task_id=task_id)
+            dead_letter_leads(
+                chunk,
+                todo,
+                f"gave up after retries: {exc.message}",
+                type(exc).__name__,
+                task_id=task_id,
+            )
             return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id})
         lb.defer_chunk(r, chunk_id, gen, 300.0)
         raise
@@ -216,17 +307,52 @@ def upload_chunk(account_id: int, chunk_id: str, gen: int, *,
         counts[status] = counts.get(status, 0) + 1
     with session_scope() as s:
         record_outcomes(s, chunk, outcomes)
-        details = {"chunk_id": chunk_id, "sent": len(todo), "outcomes": counts,
-                   "answer": answer.model_dump(exclude={"invalid_emails", "unsubscribed_emails"}),
-                   "resend": chunk.resend}
+        details = {
+            "chunk_id": chunk_id,
+            "sent": len(todo),
+            "outcomes": counts,
+            "answer": answer.model_dump(exclude={"invalid_emails", "unsubscribed_emails"}),
+            "resend": chunk.resend,
+        }
         if notes:
-            audit.record(AUTOMATION, "reconcile_counts", "failed", "; ".join(notes),
-                         account_id=account_id, subject=chunk.campaign_id, task_id=task_id,
-                         details=details, session=s)
-        audit.record(AUTOMATION, "upload_chunk", "done", f"{len(todo)} leads sent",
-                     account_id=account_id, subject=chunk.campaign_id, task_id=task_id,
-                     details=details, session=s)
-    log.info("chunk_uploaded", chunk_id=chunk_id, account_id=account_id, sent=len(todo),
-             outcomes=counts, resend=chunk.resend)
-    return _finish(r, chunk, {"outcome": "done", "chunk_id": chunk_id, "sent": len(todo),
-                              "outcomes": counts, "resend": chunk.resend})
+            audit.record(
+                AUTOMATION,
+                "reconcile_counts",
+                "failed",
+                "; ".join(notes),
+                account_id=account_id,
+                subject=chunk.campaign_id,
+                task_id=task_id,
+                details=details,
+                session=s,
+            )
+        audit.record(
+            AUTOMATION,
+            "upload_chunk",
+            "done",
+            f"{len(todo)} leads sent",
+            account_id=account_id,
+            subject=chunk.campaign_id,
+            task_id=task_id,
+            details=details,
+            session=s,
+        )
+    log.info(
+        "chunk_uploaded",
+        chunk_id=chunk_id,
+        account_id=account_id,
+        sent=len(todo),
+        outcomes=counts,
+        resend=chunk.resend,
+    )
+    return _finish(
+        r,
+        chunk,
+        {
+            "outcome": "done",
+            "chunk_id": chunk_id,
+            "sent": len(todo),
+            "outcomes": counts,
+            "resend": chunk.resend,
+        },
+    )

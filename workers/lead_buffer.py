@@ -125,7 +125,8 @@ class BufferResult:
     """What :func:`buffer_lead` did.
 
     ``accepted`` False means nothing was added: the event id was already buffered (idempotent
-    accept), or (``duplicate_email``) the same email is already waiting for that campaign. ``first``: this lead started an empty buffer (schedule a flush in ``max_delay``).
+    accept), or (``duplicate_email``) the same email is already waiting for that campaign.
+    ``first``: this lead started an empty buffer (schedule a flush in ``max_delay``).
     ``full``: the buffer just reached a multiple of the chunk size (claim a chunk now).
     """
 
@@ -153,8 +154,11 @@ class Chunk:
 
 
 def _entry(lead: dict[str, Any], source: str, event_id: str | None, now: float) -> str:
-    body = json.dumps({"lead": lead, "source": source, "event_id": event_id},
-                      separators=(",", ":"), sort_keys=True)
+    body = json.dumps(
+        {"lead": lead, "source": source, "event_id": event_id},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
     return f"{now:.6f}|{body}"
 
 
@@ -207,11 +211,23 @@ def buffer_lead(
     now = time.time() if now is None else now
     ev = event_key(account_id, event_id) if event_id else ""
     res = _script(redis, _BUFFER)(
-        keys=[ev, buf_key(account_id, campaign_id), due_key(account_id), ACCOUNTS_KEY,
-              pending_key(account_id, campaign_id)],
-        args=[_entry(lead, source, event_id, now), now, max_delay, max(1, chunk_size),
-              intake_settings().event_ttl_seconds, campaign_id, account_id,
-              str(lead["email"]).lower()],
+        keys=[
+            ev,
+            buf_key(account_id, campaign_id),
+            due_key(account_id),
+            ACCOUNTS_KEY,
+            pending_key(account_id, campaign_id),
+        ],
+        args=[
+            _entry(lead, source, event_id, now),
+            now,
+            max_delay,
+            max(1, chunk_size),
+            intake_settings().event_ttl_seconds,
+            campaign_id,
+            account_id,
+            str(lead["email"]).lower(),
+        ],
     )
     status, length, first, full = (int(x) for x in res)
     return BufferResult(status == 1, length, bool(first), bool(full), status == 2)
@@ -234,12 +250,23 @@ def claim_chunks(
     cfg = intake_settings()
     now = time.time() if now is None else now
     res = _script(redis, _CLAIM)(
-        keys=[ready_key(account_id), due_key(account_id), inflight_key(account_id), LEASES_KEY,
-              SEQ_KEY],
-        args=[account_id, now, max(1, chunk_size),
-              cfg.inflight_per_account if inflight_limit is None else inflight_limit,
-              limit, cfg.queue_lease_seconds if lease_seconds is None else lease_seconds,
-              max_delay, PREFIX],
+        keys=[
+            ready_key(account_id),
+            due_key(account_id),
+            inflight_key(account_id),
+            LEASES_KEY,
+            SEQ_KEY,
+        ],
+        args=[
+            account_id,
+            now,
+            max(1, chunk_size),
+            cfg.inflight_per_account if inflight_limit is None else inflight_limit,
+            limit,
+            cfg.queue_lease_seconds if lease_seconds is None else lease_seconds,
+            max_delay,
+            PREFIX,
+        ],
     )
     return [(_s(res[i]), int(res[i + 1])) for i in range(0, len(res), 2)]
 
@@ -250,15 +277,25 @@ def load_chunk(redis: Any, chunk_id: str) -> Chunk | None:
     if not meta or "campaign" not in meta:
         return None
     raw = redis.lrange(chunk_key(chunk_id) + ":leads", 0, -1)
-    return Chunk(chunk_id, int(meta["account"]), meta["campaign"], int(meta["gen"]),
-                 meta.get("resend") == "1", [_decode_entry(x) for x in raw])
+    return Chunk(
+        chunk_id,
+        int(meta["account"]),
+        meta["campaign"],
+        int(meta["gen"]),
+        meta.get("resend") == "1",
+        [_decode_entry(x) for x in raw],
+    )
 
 
-def _lease_op(redis: Any, chunk_id: str, gen: int, mode: str, seconds: float,
-              now: float | None) -> bool:
+def _lease_op(
+    redis: Any, chunk_id: str, gen: int, mode: str, seconds: float, now: float | None
+) -> bool:
     now = time.time() if now is None else now
-    return bool(_script(redis, _START)(keys=[chunk_key(chunk_id), LEASES_KEY],
-                                       args=[chunk_id, gen, now, seconds, mode]))
+    return bool(
+        _script(redis, _START)(
+            keys=[chunk_key(chunk_id), LEASES_KEY], args=[chunk_id, gen, now, seconds, mode]
+        )
+    )
 
 
 def start_chunk(redis: Any, chunk_id: str, gen: int, *, now: float | None = None) -> Chunk | None:
@@ -276,12 +313,14 @@ def mark_sending(redis: Any, chunk_id: str, gen: int, *, now: float | None = Non
     return _lease_op(redis, chunk_id, gen, "sending", intake_settings().lease_seconds, now)
 
 
-def defer_chunk(redis: Any, chunk_id: str, gen: int, seconds: float, *,
-                now: float | None = None) -> bool:
+def defer_chunk(
+    redis: Any, chunk_id: str, gen: int, seconds: float, *, now: float | None = None
+) -> bool:
     """The request got an answer (error or 429) or never left: the task retries in
     ``seconds``. Holds the chunk that long plus the queue lease."""
-    return _lease_op(redis, chunk_id, gen, "defer",
-                     seconds + intake_settings().queue_lease_seconds, now)
+    return _lease_op(
+        redis, chunk_id, gen, "defer", seconds + intake_settings().queue_lease_seconds, now
+    )
 
 
 def ack_chunk(redis: Any, chunk: Chunk) -> bool:
@@ -289,32 +328,50 @@ def ack_chunk(redis: Any, chunk: Chunk) -> bool:
     campaign's pending set. False when fenced out."""
     ck = chunk_key(chunk.chunk_id)
     emails = [str(e["lead"]["email"]).lower() for e in chunk.entries]
-    return bool(_script(redis, _ACK)(
-        keys=[ck, ck + ":leads", inflight_key(chunk.account_id), LEASES_KEY,
-              pending_key(chunk.account_id, chunk.campaign_id)],
-        args=[chunk.chunk_id, chunk.gen, *emails]))
+    return bool(
+        _script(redis, _ACK)(
+            keys=[
+                ck,
+                ck + ":leads",
+                inflight_key(chunk.account_id),
+                LEASES_KEY,
+                pending_key(chunk.account_id, chunk.campaign_id),
+            ],
+            args=[chunk.chunk_id, chunk.gen, *emails],
+        )
+    )
 
 
-def split_chunk(redis: Any, chunk_id: str, gen: int, account_id: int, *,
-                now: float | None = None) -> list[str]:
+def split_chunk(
+    redis: Any, chunk_id: str, gen: int, account_id: int, *, now: float | None = None
+) -> list[str]:
     """Replace the chunk by its two halves, queued ahead of new chunks (to isolate a lead
     Smartlead refuses as a whole-request validation error). Returns the halves' ids."""
     now = time.time() if now is None else now
     ck = chunk_key(chunk_id)
     res = _script(redis, _SPLIT)(
-        keys=[ck, ck + ":leads", inflight_key(account_id), LEASES_KEY, ready_key(account_id),
-              SEQ_KEY],
-        args=[chunk_id, gen, account_id, PREFIX, now])
+        keys=[
+            ck,
+            ck + ":leads",
+            inflight_key(account_id),
+            LEASES_KEY,
+            ready_key(account_id),
+            SEQ_KEY,
+        ],
+        args=[chunk_id, gen, account_id, PREFIX, now],
+    )
     return [_s(x) for x in res]
 
 
-def reap_expired(redis: Any, *, now: float | None = None,
-                 limit: int = 500) -> list[tuple[str, int, int]]:
+def reap_expired(
+    redis: Any, *, now: float | None = None, limit: int = 500
+) -> list[tuple[str, int, int]]:
     """Chunks whose lease lapsed (their worker died): bump ``gen`` and return
     ``[(chunk_id, gen, account_id)]`` to hand to a new upload task each."""
     now = time.time() if now is None else now
     res = _script(redis, _REAP)(
-        keys=[LEASES_KEY], args=[now, intake_settings().queue_lease_seconds, PREFIX, limit])
+        keys=[LEASES_KEY], args=[now, intake_settings().queue_lease_seconds, PREFIX, limit]
+    )
     return [(_s(res[i]), int(res[i + 1]), int(_s(res[i + 2]))) for i in range(0, len(res), 3)]
 
 

@@ -49,7 +49,9 @@ class Account(Base):
     smartlead_client_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # "default" | "standard" | "pro" | "custom" (then rate_limits holds [[limit, seconds], ...]).
     rate_limit_plan: Mapped[str] = mapped_column(String(32), default="default")
-    rate_limits: Mapped[list[list[float]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    rate_limits: Mapped[list[list[float]] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
 
     hubspot_token: Mapped[str | None] = mapped_column(EncryptedString, nullable=True)
     hubspot_base_url: Mapped[str | None] = mapped_column(String(500), nullable=True)

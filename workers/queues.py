@@ -37,13 +37,14 @@ ROUTES: dict[str, Queue] = {
 def queue_for(task_name: str) -> Queue:
     best: tuple[int, Queue] | None = None
     for prefix, queue in ROUTES.items():
-        if task_name == prefix or task_name.startswith(prefix + "."):
-            if best is None or len(prefix) > best[0]:
-                best = (len(prefix), queue)
+        matches = task_name == prefix or task_name.startswith(prefix + ".")
+        if matches and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), queue)
     return best[1] if best else Queue.DEFAULT
 
 
-def route_task(name: str, args: object, kwargs: object, options: object, task: object = None,
-               **kw: object) -> dict[str, str]:
+def route_task(
+    name: str, args: object, kwargs: object, options: object, task: object = None, **kw: object
+) -> dict[str, str]:
     """Celery router: every task lands on a declared queue."""
     return {"queue": queue_for(name).value}

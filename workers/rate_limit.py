@@ -140,19 +140,36 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 class RateLimiter:
     """The shared limiter. Cheap to build; one per process via ``get_limiter()``."""
 
-    def __init__(self, client: redis.Redis | None = None, *, policy: Policy | None = None,
-                 max_wait: float | None = None, default_penalty: float | None = None,
-                 prefix: str = PREFIX, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: redis.Redis | None = None,
+        *,
+        policy: Policy | None = None,
+        max_wait: float | None = None,
+        default_penalty: float | None = None,
+        prefix: str = PREFIX,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         s = get_settings()
-        self.redis = client if client is not None else redis.Redis.from_url(
-            s.resolved_redis_url(), socket_timeout=5, socket_connect_timeout=5,
-            health_check_interval=30)
-        self.policy = policy or Policy(padding_ms=s.limiter_window_padding_ms,
-                                       limit_margin=s.limiter_limit_margin,
-                                       realtime_reserve=s.limiter_realtime_reserve)
+        self.redis = (
+            client
+            if client is not None
+            else redis.Redis.from_url(
+                s.resolved_redis_url(),
+                socket_timeout=5,
+                socket_connect_timeout=5,
+                health_check_interval=30,
+            )
+        )
+        self.policy = policy or Policy(
+            padding_ms=s.limiter_window_padding_ms,
+            limit_margin=s.limiter_limit_margin,
+            realtime_reserve=s.limiter_realtime_reserve,
+        )
         self.max_wait = s.limiter_max_wait_ms / 1000.0 if max_wait is None else max_wait
-        self.default_penalty = (s.limiter_default_retry_after if default_penalty is None
-                                else default_penalty)
+        self.default_penalty = (
+            s.limiter_default_retry_after if default_penalty is None else default_penalty
+        )
         self.prefix = prefix
         self._sleep = sleep
         self._acquire = self.redis.register_script(lua.ACQUIRE)
@@ -173,24 +190,43 @@ class RateLimiter:
             return
         pipe = self.redis.pipeline(transaction=False)
         pipe.sadd(f"{self.prefix}:keys", kid)
-        pipe.hset(self._k(kid, "meta"), mapping={
-            "service": service, "windows": ",".join(f"{w.limit}/{w.seconds:g}" for w in windows)})
+        pipe.hset(
+            self._k(kid, "meta"),
+            mapping={
+                "service": service,
+                "windows": ",".join(f"{w.limit}/{w.seconds:g}" for w in windows),
+            },
+        )
         pipe.execute()
         self._registered.add(kid)
 
     # ---- decisions -------------------------------------------------------------------------
-    def try_acquire(self, kid: str, windows: Sequence[Window], lane: str = "realtime",
-                    *, max_wait: float | None = None) -> Decision:
+    def try_acquire(
+        self,
+        kid: str,
+        windows: Sequence[Window],
+        lane: str = "realtime",
+        *,
+        max_wait: float | None = None,
+    ) -> Decision:
         """One atomic decision. Admits now, or says how long until it could."""
         if lane not in LANES:
             raise ValueError(f"unknown lane {lane!r}")
         caps = self.policy.caps(windows, lane)
-        keys = [self._k(kid, "penalty"), self._k(kid, "hdr"), self._k(kid, "stats"),
-                self._k(kid, "horizon"), self._k(kid, "rtwait")] + [
-                    self.window_key(kid, w) for w in windows]
-        argv: list[Any] = [lane, f"{time.time_ns()}-{os.getpid()}-{os.urandom(4).hex()}",
-                           int((self.max_wait if max_wait is None else max_wait) * US),
-                           self.policy.spacing_us(windows, lane), len(caps)]
+        keys = [
+            self._k(kid, "penalty"),
+            self._k(kid, "hdr"),
+            self._k(kid, "stats"),
+            self._k(kid, "horizon"),
+            self._k(kid, "rtwait"),
+        ] + [self.window_key(kid, w) for w in windows]
+        argv: list[Any] = [
+            lane,
+            f"{time.time_ns()}-{os.getpid()}-{os.urandom(4).hex()}",
+            int((self.max_wait if max_wait is None else max_wait) * US),
+            self.policy.spacing_us(windows, lane),
+            len(caps),
+        ]
         for cap, win_us in caps:
             argv += [cap, win_us]
         admitted, wait_us, retry_us = self._acquire(keys=keys, args=argv)
@@ -203,8 +239,7 @@ class RateLimiter:
         deadline = start + self.max_wait
         while True:
             t0 = time.perf_counter()
-            d = self.try_acquire(kid, windows, lane,
-                                 max_wait=max(0.0, deadline - time.monotonic()))
+            d = self.try_acquire(kid, windows, lane, max_wait=max(0.0, deadline - time.monotonic()))
             metrics.DECISION_SECONDS.observe(time.perf_counter() - t0)
             if d.admitted:
                 waited = time.monotonic() - start
@@ -220,8 +255,14 @@ class RateLimiter:
             # entry that blocks us has surely left), then decide again.
             self._sleep(min(d.wait + 0.001, max(0.0, deadline - time.monotonic()) + 0.001))
 
-    def observe(self, kid: str, status_code: int, headers: Mapping[str, str],
-                lane: str = "realtime", windows: Sequence[Window] = ()) -> None:
+    def observe(
+        self,
+        kid: str,
+        status_code: int,
+        headers: Mapping[str, str],
+        lane: str = "realtime",
+        windows: Sequence[Window] = (),
+    ) -> None:
         """Learn from an answer: 429 -> penalty box for the whole key; x-ratelimit-* headers
         tighten when the server sees less room than ``windows`` (our own logs) do."""
         retry_after = parse_retry_after(_header(headers, "retry-after"))
@@ -235,22 +276,33 @@ class RateLimiter:
             return
         if status_code == 429:
             metrics.SERVER_429.labels(kid, lane).inc()
-        argv: list[Any] = [lane, status_code,
-                           -1 if retry_after is None else int(retry_after * US),
-                           remaining, -1 if reset is None else int(reset * US),
-                           int(self.default_penalty * US)]
+        argv: list[Any] = [
+            lane,
+            status_code,
+            -1 if retry_after is None else int(retry_after * US),
+            remaining,
+            -1 if reset is None else int(reset * US),
+            int(self.default_penalty * US),
+        ]
         for cap, win_us in self.policy.caps(windows, "realtime"):
             argv += [cap, win_us]
         self._observe(
             keys=[self._k(kid, "penalty"), self._k(kid, "hdr"), self._k(kid, "stats")]
-            + [self.window_key(kid, w) for w in windows], args=argv)
+            + [self.window_key(kid, w) for w in windows],
+            args=argv,
+        )
 
     def penalise(self, kid: str, seconds: float, lane: str = "realtime") -> None:
         """Close the key for every process (what a 429 does), e.g. from an operator."""
         self.observe(kid, 429, {"Retry-After": str(seconds)}, lane)
 
-    def gate(self, service: str, credential: str,
-             windows: Iterable[Window | tuple[float, float]], lane: str = "realtime") -> KeyGate:
+    def gate(
+        self,
+        service: str,
+        credential: str,
+        windows: Iterable[Window | tuple[float, float]],
+        lane: str = "realtime",
+    ) -> KeyGate:
         ws = as_windows(windows)
         kid = key_id(service, credential)
         self.register(kid, service, ws)
@@ -258,26 +310,41 @@ class RateLimiter:
 
     # ---- inspection ------------------------------------------------------------------------
     def known_keys(self) -> list[str]:
-        return sorted(k.decode() if isinstance(k, bytes) else k
-                      for k in self.redis.smembers(f"{self.prefix}:keys"))
+        return sorted(
+            k.decode() if isinstance(k, bytes) else k
+            for k in self.redis.smembers(f"{self.prefix}:keys")
+        )
 
     def status(self, kid: str) -> dict[str, Any]:
         """Current budget of every window, penalty box, header budget and counters of a key."""
         meta = {_s(k): _s(v) for k, v in self.redis.hgetall(self._k(kid, "meta")).items()}
-        windows = as_windows(
-            tuple(map(float, spec.split("/"))) for spec in meta.get("windows", "").split(",")
-            if spec) if meta.get("windows") else []
+        windows = (
+            as_windows(
+                tuple(map(float, spec.split("/")))
+                for spec in meta.get("windows", "").split(",")
+                if spec
+            )
+            if meta.get("windows")
+            else []
+        )
         keys = [self._k(kid, "penalty"), self._k(kid, "hdr")] + [
-            self.window_key(kid, w) for w in windows]
+            self.window_key(kid, w) for w in windows
+        ]
         argv = [win_us for _cap, win_us in self.policy.caps(windows, "realtime")]
         now, pen, hdr_rem, hdr_until, *counts = self._peek(keys=keys, args=argv)
         counters = {_s(k): float(v) for k, v in self.redis.hgetall(self._k(kid, "stats")).items()}
         return {
             "key": kid,
             "service": meta.get("service", "?"),
-            "windows": [{"window": str(w), "used": int(c), "limit": w.limit,
-                         "remaining": max(0, w.limit - int(c))}
-                        for w, c in zip(windows, counts, strict=True)],
+            "windows": [
+                {
+                    "window": str(w),
+                    "used": int(c),
+                    "limit": w.limit,
+                    "remaining": max(0, w.limit - int(c)),
+                }
+                for w, c in zip(windows, counts, strict=True)
+            ],
             "penalty_seconds": max(0, int(pen) - int(now)) / US,
             "header_remaining": int(hdr_rem) if int(hdr_until) > int(now) else None,
             "header_seconds": max(0, int(hdr_until) - int(now)) / US,
@@ -292,8 +359,9 @@ def _s(value: Any) -> str:
 class KeyGate:
     """A RequestGate for one credential and lane (workers/clients/base.py)."""
 
-    def __init__(self, limiter: RateLimiter, kid: str, windows: Sequence[Window],
-                 lane: str) -> None:
+    def __init__(
+        self, limiter: RateLimiter, kid: str, windows: Sequence[Window], lane: str
+    ) -> None:
         self.limiter, self.key_id, self.windows, self.lane = limiter, kid, windows, lane
 
     def acquire(self) -> None:

@@ -16,17 +16,27 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-ADMITTED = Counter("leadops_ratelimit_process_admitted", "Tokens admitted by this process",
-                   ["key", "lane"])
-WAITED = Counter("leadops_ratelimit_process_waited_seconds",
-                 "Seconds this process waited for a token", ["key", "lane"])
-RESCHEDULED = Counter("leadops_ratelimit_process_rescheduled",
-                      "Tasks this process gave back to be rescheduled", ["key", "lane"])
-SERVER_429 = Counter("leadops_ratelimit_process_server_429", "429 answers seen by this process",
-                     ["key", "lane"])
+ADMITTED = Counter(
+    "leadops_ratelimit_process_admitted", "Tokens admitted by this process", ["key", "lane"]
+)
+WAITED = Counter(
+    "leadops_ratelimit_process_waited_seconds",
+    "Seconds this process waited for a token",
+    ["key", "lane"],
+)
+RESCHEDULED = Counter(
+    "leadops_ratelimit_process_rescheduled",
+    "Tasks this process gave back to be rescheduled",
+    ["key", "lane"],
+)
+SERVER_429 = Counter(
+    "leadops_ratelimit_process_server_429", "429 answers seen by this process", ["key", "lane"]
+)
 DECISION_SECONDS = Histogram(
-    "leadops_ratelimit_decision_seconds", "Round trip of one limiter decision (Lua in Redis)",
-    buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1))
+    "leadops_ratelimit_decision_seconds",
+    "Round trip of one limiter decision (Lua in Redis)",
+    buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1),
+)
 
 # Redis stats-hash field prefix -> (metric name, help).
 _FIELDS = {
@@ -51,13 +61,20 @@ class LimiterCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         limiter = self._limiter()
-        families = {p: CounterMetricFamily(name, doc, labels=["key", "lane"])
-                    for p, (name, doc) in _FIELDS.items()}
-        penalty = GaugeMetricFamily("leadops_ratelimit_penalty_seconds",
-                                    "Seconds left in the key's 429 penalty box", labels=["key"])
-        used = GaugeMetricFamily("leadops_ratelimit_window_used",
-                                 "Tokens used in the current sliding window",
-                                 labels=["key", "window"])
+        families = {
+            p: CounterMetricFamily(name, doc, labels=["key", "lane"])
+            for p, (name, doc) in _FIELDS.items()
+        }
+        penalty = GaugeMetricFamily(
+            "leadops_ratelimit_penalty_seconds",
+            "Seconds left in the key's 429 penalty box",
+            labels=["key"],
+        )
+        used = GaugeMetricFamily(
+            "leadops_ratelimit_window_used",
+            "Tokens used in the current sliding window",
+            labels=["key", "window"],
+        )
         for kid in limiter.known_keys():
             st = limiter.status(kid)
             for field, value in st["counters"].items():

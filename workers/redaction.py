@@ -33,7 +33,10 @@ _SECRET_FIELD_NAMES = {
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # api_key=... (query strings, form bodies, reprs of URLs)
-    (re.compile(r"(?i)((?:api_key|apikey|secret|secret_key|token|access_token)=)[^&\s'\"#]+"), r"\1" + REDACTED),
+    (
+        re.compile(r"(?i)((?:api_key|apikey|secret|secret_key|token|access_token)=)[^&\s'\"#]+"),
+        r"\1" + REDACTED,
+    ),
     # "secret_key": "..." in JSON or repr'd dicts
     (
         re.compile(

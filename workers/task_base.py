@@ -43,11 +43,12 @@ log = get_logger("leadops.tasks")
 DEFERRALS_HEADER = "leadops_deferrals"
 
 
-def backoff_seconds(failures: int, base: float, cap: float,
-                    rng: random.Random | None = None) -> float:
+def backoff_seconds(
+    failures: int, base: float, cap: float, rng: random.Random | None = None
+) -> float:
     """Full-jitter exponential backoff: uniform in [d/2, d], d = min(cap, base * 2**failures)."""
     delay = min(cap, base * (2 ** max(0, failures)))
-    return delay / 2 + (rng or random).uniform(0, delay / 2)
+    return float(delay / 2 + (rng or random).uniform(0, delay / 2))
 
 
 def deferral_countdown(retry_after: float, rng: random.Random | None = None) -> float:
@@ -97,27 +98,47 @@ class ApiTask(LeadOpsTask):
         deferrals = self.deferrals() + 1
         headers = {**(req.headers or {}), DEFERRALS_HEADER: deferrals}
         # Same task id, same args, same ``retries``: Task.retry would add one to the count.
-        sig = self.signature_from_request(req, countdown=countdown, headers=headers,
-                                          retries=req.retries)
+        sig = self.signature_from_request(
+            req, countdown=countdown, headers=headers, retries=req.retries
+        )
         sig.apply_async()
-        log.info("task_deferred", task=self.name, task_id=req.id, key=key_id,
-                 countdown=round(countdown, 3), deferrals=deferrals)
+        log.info(
+            "task_deferred",
+            task=self.name,
+            task_id=req.id,
+            key=key_id,
+            countdown=round(countdown, 3),
+            deferrals=deferrals,
+        )
         return Retry(f"rate limit: rescheduled in {countdown:.2f}s", when=countdown, sig=sig)
 
-    def _retry_or_dead_letter(self, exc: ApiError, args: tuple[Any, ...],
-                              kwargs: dict[str, Any], floor: float) -> BaseException:
+    def _retry_or_dead_letter(
+        self, exc: ApiError, args: tuple[Any, ...], kwargs: dict[str, Any], floor: float
+    ) -> BaseException:
         failures = self.request.retries
         if self.max_retries is not None and failures >= self.max_retries:
             self._dead_letter(exc, args, kwargs)
             return exc
-        countdown = max(backoff_seconds(failures, self.retry_backoff_base, self.retry_backoff_max),
-                        deferral_countdown(floor) if floor > 0 else 0.0)
-        log.info("task_retry", task=self.name, task_id=self.request.id, error=type(exc).__name__,
-                 message=exc.message, attempt=failures + 1, countdown=round(countdown, 3))
+        countdown = max(
+            backoff_seconds(failures, self.retry_backoff_base, self.retry_backoff_max),
+            deferral_countdown(floor) if floor > 0 else 0.0,
+        )
+        log.info(
+            "task_retry",
+            task=self.name,
+            task_id=self.request.id,
+            error=type(exc).__name__,
+            message=exc.message,
+            attempt=failures + 1,
+            countdown=round(countdown, 3),
+        )
         try:
-            return self.retry(exc=exc, countdown=countdown, max_retries=self.max_retries)
+            raised: BaseException = self.retry(
+                exc=exc, countdown=countdown, max_retries=self.max_retries
+            )
         except Retry as retry:
-            return retry
+            raised = retry
+        return raised
 
     # ---- dead letters ----------------------------------------------------------------------
     def account_id_of(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int | None:
@@ -140,17 +161,35 @@ class ApiTask(LeadOpsTask):
             payload["__args__"] = list(args)
         attempts = (self.request.retries or 0) + 1
         try:
-            dl_id = record_dead_letter(self.name, payload, exc.message,
-                                       error_class=type(exc).__name__, account_id=account_id,
-                                       attempts=attempts)
-            audit.record(self.automation or _automation_of(self.name),
-                         self.name.rsplit(".", 1)[-1], "failed", exc.message,
-                         account_id=account_id, task_id=self.request.id,
-                         details={"dead_letter_id": dl_id, "error_class": type(exc).__name__,
-                                  "status_code": exc.status_code, "attempts": attempts})
+            dl_id = record_dead_letter(
+                self.name,
+                payload,
+                exc.message,
+                error_class=type(exc).__name__,
+                account_id=account_id,
+                attempts=attempts,
+            )
+            audit.record(
+                self.automation or _automation_of(self.name),
+                self.name.rsplit(".", 1)[-1],
+                "failed",
+                exc.message,
+                account_id=account_id,
+                task_id=self.request.id,
+                details={
+                    "dead_letter_id": dl_id,
+                    "error_class": type(exc).__name__,
+                    "status_code": exc.status_code,
+                    "attempts": attempts,
+                },
+            )
         except Exception as db_exc:  # the original error matters more than the bookkeeping
-            log.error("dead_letter_failed", task=self.name, task_id=self.request.id,
-                      error=type(db_exc).__name__)
+            log.error(
+                "dead_letter_failed",
+                task=self.name,
+                task_id=self.request.id,
+                error=type(db_exc).__name__,
+            )
 
 
 @signals.worker_process_init.connect

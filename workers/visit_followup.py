@@ -45,7 +45,6 @@ LOCK_TIMEOUT = 60.0
 LOCK_WAIT = 5.0
 
 
-
 @dataclass(frozen=True)
 class AddOutcome:
     status: str  # a LeadOutcome status: added | already_in_campaign | blocked | invalid_email ...
@@ -72,32 +71,45 @@ class Visit:
 
 
 # Add-leads outcomes other than "added", and the decision each stands for.
-_ADD_REFUSALS = {"already_in_campaign": rules.ALREADY_IN_FOLLOWUP, "blocked": rules.BLOCKED,
-                 "unsubscribed": rules.BLOCKED, "bounced": rules.BLOCKED}
+_ADD_REFUSALS = {
+    "already_in_campaign": rules.ALREADY_IN_FOLLOWUP,
+    "blocked": rules.BLOCKED,
+    "unsubscribed": rules.BLOCKED,
+    "bounced": rules.BLOCKED,
+}
 
 
 def own_standing(session: Session, account_id: int, email: str) -> rules.OwnStanding:
-    rows = session.scalars(select(LeadOutcome).where(
-        LeadOutcome.account_id == account_id, LeadOutcome.email == email)).all()
+    rows = session.scalars(
+        select(LeadOutcome).where(LeadOutcome.account_id == account_id, LeadOutcome.email == email)
+    ).all()
     in_campaign = [r for r in rows if r.status in rules.IN_CAMPAIGN_STATUSES]
-    return rules.OwnStanding(tuple(dict.fromkeys(r.campaign_id for r in in_campaign)),
-                             any(r.replied for r in rows))
+    return rules.OwnStanding(
+        tuple(dict.fromkeys(r.campaign_id for r in in_campaign)), any(r.replied for r in rows)
+    )
 
 
 def last_followup(session: Session, account_id: int, email: str) -> dt.datetime | None:
-    return session.scalar(select(func.max(VisitFollowup.added_at)).where(
-        VisitFollowup.account_id == account_id, VisitFollowup.email == email))
+    return session.scalar(
+        select(func.max(VisitFollowup.added_at)).where(
+            VisitFollowup.account_id == account_id, VisitFollowup.email == email
+        )
+    )
 
 
 def leads_of_domain(session: Session, account_id: int, domain: str) -> list[str]:
     """Addresses at ``domain`` LeadOps uploaded for the account (most recent first)."""
     rows = session.execute(
         select(LeadOutcome.email, func.max(LeadOutcome.updated_at).label("at"))
-        .where(LeadOutcome.account_id == account_id,
-               LeadOutcome.status.in_(rules.IN_CAMPAIGN_STATUSES),
-               func.lower(LeadOutcome.email).like(f"%@{domain}"))
-        .group_by(LeadOutcome.email).order_by(func.max(LeadOutcome.updated_at).desc())
-        .limit(rules.MAX_LEADS_PER_DOMAIN)).all()
+        .where(
+            LeadOutcome.account_id == account_id,
+            LeadOutcome.status.in_(rules.IN_CAMPAIGN_STATUSES),
+            func.lower(LeadOutcome.email).like(f"%@{domain}"),
+        )
+        .group_by(LeadOutcome.email)
+        .order_by(func.max(LeadOutcome.updated_at).desc())
+        .limit(rules.MAX_LEADS_PER_DOMAIN)
+    ).all()
     return [r.email for r in rows if r.email.lower().endswith("@" + domain)]
 
 
@@ -107,12 +119,21 @@ def _event_key(event_id: str, email: str) -> str:
     return f"visit:{digest}"
 
 
-def _record(visit: Visit, decision: rules.Decision, params: VisitFollowupParams | None,
-            *, task_id: str | None, extra: dict[str, Any] | None = None,
-            session: Session | None = None) -> None:
+def _record(
+    visit: Visit,
+    decision: rules.Decision,
+    params: VisitFollowupParams | None,
+    *,
+    task_id: str | None,
+    extra: dict[str, Any] | None = None,
+    session: Session | None = None,
+) -> None:
     details: dict[str, Any] = {
-        "source": visit.source, "page_url": visit.page_url, "seen_at": visit.seen_at,
-        "basis": decision.basis, "lead_campaigns": list(decision.campaign_ids),
+        "source": visit.source,
+        "page_url": visit.page_url,
+        "seen_at": visit.seen_at,
+        "basis": decision.basis,
+        "lead_campaigns": list(decision.campaign_ids),
     }
     if visit.domain:
         details["domain"] = visit.domain
@@ -122,15 +143,28 @@ def _record(visit: Visit, decision: rules.Decision, params: VisitFollowupParams 
     known = decision.reason != rules.NOT_CONFIGURED or params is not None
     if not known:
         details["account_id"] = visit.account_id  # no such account: no foreign key to hold it
-    audit.record(AUTOMATION, ACTION, decision.outcome, decision.reason,
-                 account_id=visit.account_id if known else None,
-                 subject=decision.email or visit.domain, details=details,
-                 event_id=visit.event_id[:64], task_id=task_id, session=session)
+    audit.record(
+        AUTOMATION,
+        ACTION,
+        decision.outcome,
+        decision.reason,
+        account_id=visit.account_id if known else None,
+        subject=decision.email or visit.domain,
+        details=details,
+        event_id=visit.event_id[:64],
+        task_id=task_id,
+        session=session,
+    )
 
 
-def handle_visit(visit: Visit, *, api: ApiFactory, redis: Any,
-                 task_id: str | None = None,
-                 now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def handle_visit(
+    visit: Visit,
+    *,
+    api: ApiFactory,
+    redis: Any,
+    task_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
     """Decide (and act on) one visit. Returns one ``{email, reason, outcome}`` per decision.
 
     ``api`` is a factory so a dry run or an early decision never builds a Smartlead client.
@@ -139,14 +173,14 @@ def handle_visit(visit: Visit, *, api: ApiFactory, redis: Any,
     now = now or dt.datetime.now(dt.UTC)
     scope, key = AUTOMATION, f"{visit.account_id}:{visit.event_id}"[:200]
     with session_scope() as s:
-        done = s.scalar(select(ProcessedEvent).where(ProcessedEvent.scope == scope,
-                                                     ProcessedEvent.key == key))
+        done = s.scalar(
+            select(ProcessedEvent).where(ProcessedEvent.scope == scope, ProcessedEvent.key == key)
+        )
         if done is not None:
             return list(done.result.get("decisions", []))
         account = get_account(s, visit.account_id)
         config = automation_config(account, AUTOMATION) if account is not None else None
-    decisions = _decide_all(visit, config, api=api, redis=redis,
-                            task_id=task_id, now=now)
+    decisions = _decide_all(visit, config, api=api, redis=redis, task_id=task_id, now=now)
     try:
         with session_scope() as s:
             s.add(ProcessedEvent(scope=scope, key=key, result={"decisions": decisions}))
@@ -155,10 +189,12 @@ def handle_visit(visit: Visit, *, api: ApiFactory, redis: Any,
     return decisions
 
 
-def _decide_all(visit: Visit, config: Any, *, api: ApiFactory, redis: Any,
-                task_id: str | None, now: dt.datetime) -> list[dict[str, Any]]:
-    def finish(decision: rules.Decision, params: VisitFollowupParams | None = None,
-               **extra: Any) -> dict[str, Any]:
+def _decide_all(
+    visit: Visit, config: Any, *, api: ApiFactory, redis: Any, task_id: str | None, now: dt.datetime
+) -> list[dict[str, Any]]:
+    def finish(
+        decision: rules.Decision, params: VisitFollowupParams | None = None, **extra: Any
+    ) -> dict[str, Any]:
         _record(visit, decision, params, task_id=task_id, extra=extra)
         return {"email": decision.email, "reason": decision.reason, "outcome": decision.outcome}
 
@@ -168,11 +204,25 @@ def _decide_all(visit: Visit, config: Any, *, api: ApiFactory, redis: Any,
     if not config.enabled:
         return [finish(rules.Decision(rules.DISABLED, visit.email), params)]
     if not params.campaign_id:
-        return [finish(rules.Decision(rules.NOT_CONFIGURED, visit.email,
-                                      basis="no warm follow-up campaign_id"), params)]
+        return [
+            finish(
+                rules.Decision(
+                    rules.NOT_CONFIGURED, visit.email, basis="no warm follow-up campaign_id"
+                ),
+                params,
+            )
+        ]
     if not rules.page_matches(visit.page_url, params.page_contains):
-        return [finish(rules.Decision(rules.NOT_A_MATCHING_PAGE, visit.email,
-                                      basis=f"page_contains={params.page_contains}"), params)]
+        return [
+            finish(
+                rules.Decision(
+                    rules.NOT_A_MATCHING_PAGE,
+                    visit.email,
+                    basis=f"page_contains={params.page_contains}",
+                ),
+                params,
+            )
+        ]
     email = rules.normalize_email(visit.email)
     if email is not None:
         emails = [email]
@@ -186,8 +236,12 @@ def _decide_all(visit: Visit, config: Any, *, api: ApiFactory, redis: Any,
         with session_scope() as s:
             emails = leads_of_domain(s, visit.account_id, domain)
         if not emails:
-            return [finish(rules.Decision(rules.UNKNOWN_LEAD, None,
-                                          basis=f"no uploaded lead at {domain}"), params)]
+            return [
+                finish(
+                    rules.Decision(rules.UNKNOWN_LEAD, None, basis=f"no uploaded lead at {domain}"),
+                    params,
+                )
+            ]
     built: list[VisitApi] = []
 
     def once() -> VisitApi:  # one Smartlead client for all the leads of a company visit
@@ -197,17 +251,38 @@ def _decide_all(visit: Visit, config: Any, *, api: ApiFactory, redis: Any,
 
     out = []
     for address in emails:
-        out.append(_decide_one(visit, address, params, config.dry_run, api=once, redis=redis,
-                               task_id=task_id, now=now))
+        out.append(
+            _decide_one(
+                visit,
+                address,
+                params,
+                config.dry_run,
+                api=once,
+                redis=redis,
+                task_id=task_id,
+                now=now,
+            )
+        )
     return out
 
 
-def _decide_one(visit: Visit, email: str, params: VisitFollowupParams, dry_run: bool, *,
-                api: ApiFactory, redis: Any, task_id: str | None,
-                now: dt.datetime) -> dict[str, Any]:
-    lock = redis.lock(f"leadops:lock:visit_followup:{visit.account_id}:"
-                      f"{hashlib.sha256(email.encode()).hexdigest()[:24]}",
-                      timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+def _decide_one(
+    visit: Visit,
+    email: str,
+    params: VisitFollowupParams,
+    dry_run: bool,
+    *,
+    api: ApiFactory,
+    redis: Any,
+    task_id: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    lock = redis.lock(
+        f"leadops:lock:visit_followup:{visit.account_id}:"
+        f"{hashlib.sha256(email.encode()).hexdigest()[:24]}",
+        timeout=LOCK_TIMEOUT,
+        blocking_timeout=LOCK_WAIT,
+    )
     if not lock.acquire():
         raise RateLimitDeferred(1.0, key_id="visit-lock")
     try:
@@ -219,9 +294,16 @@ def _decide_one(visit: Visit, email: str, params: VisitFollowupParams, dry_run: 
             log.warning("visit_lock_expired", account_id=visit.account_id)
 
 
-def _decide_locked(visit: Visit, email: str, params: VisitFollowupParams, dry_run: bool, *,
-                   api: ApiFactory, task_id: str | None,
-                   now: dt.datetime) -> dict[str, Any]:
+def _decide_locked(
+    visit: Visit,
+    email: str,
+    params: VisitFollowupParams,
+    dry_run: bool,
+    *,
+    api: ApiFactory,
+    task_id: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
     with session_scope() as s:
         own = own_standing(s, visit.account_id, email)
         last = last_followup(s, visit.account_id, email)
@@ -236,26 +318,43 @@ def _decide_locked(visit: Visit, email: str, params: VisitFollowupParams, dry_ru
             decision = rules.Decision(rules.LOOKUP_FAILED, email, basis=exc.message)
         else:
             decision = rules.decide_after_lookup(
-                email, own, rules.smartlead_standing(answer),
+                email,
+                own,
+                rules.smartlead_standing(answer),
                 trigger=rules.trigger_for(params.page_contains, visit.page_url),
-                visit_day=rules.visit_date(visit.seen_at, now))
+                visit_day=rules.visit_date(visit.seen_at, now),
+            )
     decision.email = email
     if decision.reason == rules.ADDED and decision.lead is not None:
         try:
-            result = api().add(str(params.campaign_id), decision.lead,
-                               _event_key(visit.event_id, email))
+            result = api().add(
+                str(params.campaign_id), decision.lead, _event_key(visit.event_id, email)
+            )
         except PermanentError as exc:  # e.g. the warm campaign was deleted
             result = AddOutcome("failed", exc.message)
-        extra = {"upload": result.status, "custom_fields": {
-            k: decision.lead["custom_fields"][k] for k in ("trigger", "visit_date")}}
+        extra = {
+            "upload": result.status,
+            "custom_fields": {
+                k: decision.lead["custom_fields"][k] for k in ("trigger", "visit_date")
+            },
+        }
         if result.status != "added":
-            decision = rules.Decision(_ADD_REFUSALS.get(result.status, rules.REJECTED), email,
-                                      basis=f"smartlead: {result.status} {result.reason}".strip(),
-                                      campaign_ids=decision.campaign_ids)
+            decision = rules.Decision(
+                _ADD_REFUSALS.get(result.status, rules.REJECTED),
+                email,
+                basis=f"smartlead: {result.status} {result.reason}".strip(),
+                campaign_ids=decision.campaign_ids,
+            )
     with session_scope() as s:
         if decision.reason == rules.ADDED:
-            s.add(VisitFollowup(account_id=visit.account_id, email=email,
-                                campaign_id=str(params.campaign_id),
-                                page_url=visit.page_url[:2000], added_at=now))
+            s.add(
+                VisitFollowup(
+                    account_id=visit.account_id,
+                    email=email,
+                    campaign_id=str(params.campaign_id),
+                    page_url=visit.page_url[:2000],
+                    added_at=now,
+                )
+            )
         _record(visit, decision, params, task_id=task_id, extra=extra, session=s)
     return {"email": email, "reason": decision.reason, "outcome": decision.outcome}

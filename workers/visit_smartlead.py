@@ -65,7 +65,8 @@ class SmartleadVisitApi:
         limit = 100
         for page in range(STATS_MAX_PAGES):
             stats = self.client.get_campaign_statistics(
-                int(campaign_id), offset=page * limit, limit=limit, email_status="replied")
+                int(campaign_id), offset=page * limit, limit=limit, email_status="replied"
+            )
             for row in stats.data:
                 if row.lead_email.strip().lower() == email and row.reply_time:
                     return str(row.reply_time)
@@ -86,8 +87,7 @@ class SmartleadVisitApi:
         if blocked:
             result = AddOutcome("blocked", "on the agency block list")
         else:
-            answer = self.client.add_leads(int(campaign_id), [lead],
-                                           settings=WARM_UPLOAD_SETTINGS)
+            answer = self.client.add_leads(int(campaign_id), [lead], settings=WARM_UPLOAD_SETTINGS)
             outcomes, notes = classify([email], answer)
             status, reason = outcomes.get(email, ("unresolved", "; ".join(notes)))
             result = AddOutcome(status, reason)
@@ -96,21 +96,36 @@ class SmartleadVisitApi:
 
     def _record(self, campaign_id: str, email: str, result: AddOutcome, event_id: str) -> None:
         with session_scope() as s:
-            row = s.scalar(select(LeadOutcome).where(
-                LeadOutcome.account_id == self.account_id,
-                LeadOutcome.campaign_id == str(campaign_id), LeadOutcome.email == email))
+            row = s.scalar(
+                select(LeadOutcome).where(
+                    LeadOutcome.account_id == self.account_id,
+                    LeadOutcome.campaign_id == str(campaign_id),
+                    LeadOutcome.email == email,
+                )
+            )
             if row is None:
-                s.add(LeadOutcome(account_id=self.account_id, campaign_id=str(campaign_id),
-                                  email=email, source="visit", status=result.status,
-                                  reason=result.reason[:2000], event_id=event_id))
+                s.add(
+                    LeadOutcome(
+                        account_id=self.account_id,
+                        campaign_id=str(campaign_id),
+                        email=email,
+                        source="visit",
+                        status=result.status,
+                        reason=result.reason[:2000],
+                        event_id=event_id,
+                    )
+                )
             elif result.status == "added" or row.status not in ("added", "already_in_campaign"):
-                row.status, row.reason, row.event_id = result.status, result.reason[:2000], \
-                    event_id
+                row.status, row.reason, row.event_id = result.status, result.reason[:2000], event_id
 
 
 def run_visit(visit: Visit, *, task_id: str | None = None) -> list[dict[str, Any]]:
     """``handle_visit`` with the account's real Smartlead client and the shared Redis."""
     from workers.intake import redis_client
 
-    return handle_visit(visit, api=lambda: SmartleadVisitApi(visit.account_id),
-                        redis=redis_client(), task_id=task_id)
+    return handle_visit(
+        visit,
+        api=lambda: SmartleadVisitApi(visit.account_id),
+        redis=redis_client(),
+        task_id=task_id,
+    )

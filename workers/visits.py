@@ -40,11 +40,27 @@ IN_CAMPAIGN_STATUSES = ("pending", "added", "already_in_campaign")
 # A company-level visit adds at most this many of the company's leads.
 MAX_LEADS_PER_DOMAIN = 25
 # A company-level visit from a mailbox provider's domain says nothing about a company.
-FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
-    "msn.com", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.de",
-    "gmx.net", "web.de", "yandex.ru", "mail.ru",
-})
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "yandex.ru",
+        "mail.ru",
+    }
+)
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 # Evidence of a reply in Smartlead's lead_campaign_data entries. Only campaign_id,
@@ -219,8 +235,16 @@ def smartlead_standing(lead: Mapping[str, Any] | None) -> SmartleadStanding:
         status = str(entry.get("lead_status") or entry.get("status") or "").upper()
         if status == "BLOCKED":
             blocked = blocked or "status_blocked"
-    keep = ("first_name", "last_name", "company_name", "phone_number", "website", "location",
-            "linkedin_profile", "company_url")
+    keep = (
+        "first_name",
+        "last_name",
+        "company_name",
+        "phone_number",
+        "website",
+        "location",
+        "linkedin_profile",
+        "company_url",
+    )
     fields = {k: lead[k] for k in keep if lead.get(k)}
     custom = lead.get("custom_fields")
     if isinstance(custom, Mapping) and custom:
@@ -235,8 +259,11 @@ def decide_before_lookup(
     if own.replied:
         return Decision(REPLIED, basis="own_records", campaign_ids=own.campaign_ids)
     if in_cooldown(last_added_at, now, cooldown_days):
-        return Decision(COOLDOWN, basis=f"added {last_added_at:%Y-%m-%d}" if last_added_at else "",
-                        campaign_ids=own.campaign_ids)
+        return Decision(
+            COOLDOWN,
+            basis=f"added {last_added_at:%Y-%m-%d}" if last_added_at else "",
+            campaign_ids=own.campaign_ids,
+        )
     return None
 
 
@@ -253,11 +280,13 @@ def decide_after_lookup(
     if not campaigns:
         return Decision(UNKNOWN_LEAD, email, basis="not in any campaign of the account")
     if smartlead.replied_basis:
-        return Decision(REPLIED, email, basis=f"smartlead:{smartlead.replied_basis}",
-                        campaign_ids=campaigns)
+        return Decision(
+            REPLIED, email, basis=f"smartlead:{smartlead.replied_basis}", campaign_ids=campaigns
+        )
     if smartlead.blocked_basis:
-        return Decision(BLOCKED, email, basis=f"smartlead:{smartlead.blocked_basis}",
-                        campaign_ids=campaigns)
+        return Decision(
+            BLOCKED, email, basis=f"smartlead:{smartlead.blocked_basis}", campaign_ids=campaigns
+        )
     lead = dict(smartlead.lead)
     custom = dict(lead.get("custom_fields") or {})
     custom.update({"trigger": trigger, "visit_date": visit_day})
@@ -269,7 +298,12 @@ def decide_after_lookup(
 def decide_dry_run(email: str, own: OwnStanding) -> Decision:
     """Dry run never calls Smartlead: the decision rests on our own records alone."""
     if not own.known:
-        return Decision(UNKNOWN_LEAD, email,
-                        basis="own_records only (dry run: Smartlead not asked)")
-    return Decision(DRY_RUN, email, basis="would add (own_records; Smartlead not asked)",
-                    campaign_ids=own.campaign_ids)
+        return Decision(
+            UNKNOWN_LEAD, email, basis="own_records only (dry run: Smartlead not asked)"
+        )
+    return Decision(
+        DRY_RUN,
+        email,
+        basis="would add (own_records; Smartlead not asked)",
+        campaign_ids=own.campaign_ids,
+    )

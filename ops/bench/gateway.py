@@ -41,6 +41,7 @@ HOST = "127.0.0.1"
 
 # ---- servers (run in a child process) --------------------------------------------------------
 
+
 def _bare_app() -> Any:
     from fastapi import FastAPI
 
@@ -66,9 +67,12 @@ def _bench_app(kind: str, redis_url: str) -> Any:
     from workers.settings import reset_settings_cache
 
     reset_settings_cache()
-    account = GatewayAccount(id=1, slug="bench", secrets={
-        "clay": (CLAY_SECRET,), "smartlead": (SMARTLEAD_SECRET,)},
-        clay_default_campaign_id="4242")
+    account = GatewayAccount(
+        id=1,
+        slug="bench",
+        secrets={"clay": (CLAY_SECRET,), "smartlead": (SMARTLEAD_SECRET,)},
+        clay_default_campaign_id="4242",
+    )
     return create_app(account_loader=lambda slug: account if slug == "bench" else None)
 
 
@@ -77,11 +81,19 @@ def serve(kind: str, port: int, redis_url: str, cpu: int | None) -> None:
 
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {cpu})
-    uvicorn.run(_bench_app(kind, redis_url), host=HOST, port=port, loop="uvloop",
-                http="httptools", log_level="warning", access_log=False)
+    uvicorn.run(
+        _bench_app(kind, redis_url),
+        host=HOST,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
 
 
 # ---- the run ---------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -102,8 +114,11 @@ def _wait_port(port: int, timeout: float = 20.0) -> None:
 
 def make_request(n: int) -> tuple[str, bytes, dict[str, str]]:
     if n % 2:
-        return ("/v1/bench/clay", orjson.dumps(P.clay_row(n)),
-                {"Authorization": f"Bearer {CLAY_SECRET}"})
+        return (
+            "/v1/bench/clay",
+            orjson.dumps(P.clay_row(n)),
+            {"Authorization": f"Bearer {CLAY_SECRET}"},
+        )
     reply = P.smartlead_reply(n, secret_key=SMARTLEAD_SECRET)
     return "/v1/bench/smartlead", orjson.dumps(reply), {}
 
@@ -136,25 +151,36 @@ def _wrk_script(tmp: Path, start: int) -> Path:
     return path
 
 
-def _run_wrk(port: int, tmp: Path, duration: int, connections: int, cpu: str | None,
-             start: int) -> tuple[float, int, str]:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
-           "-s", str(_wrk_script(tmp, start)), f"http://{HOST}:{port}"]
+def _run_wrk(
+    port: int, tmp: Path, duration: int, connections: int, cpu: str | None, start: int
+) -> tuple[float, int, str]:
+    cmd = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "-s",
+        str(_wrk_script(tmp, start)),
+        f"http://{HOST}:{port}",
+    ]
     if cpu is not None and shutil.which("taskset"):
         cmd = ["taskset", "-c", cpu, *cmd]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(next(line.split()[1] for line in out.splitlines()
-                     if line.startswith("Requests/sec")))
-    non2xx = next((int(line.split()[-1]) for line in out.splitlines()
-                   if "Non-2xx" in line), 0)
+    rps = float(
+        next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    )
+    non2xx = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
     return rps, non2xx, out
 
 
 def _summary(name: str, r: Result) -> str:
     ok = r.statuses.get(202, 0)
-    return (f"{name}: {r.sent / r.elapsed:,.0f} req/s offered, {ok / r.elapsed:,.0f} accepted/s,"
-            f" p50 {r.percentile(50) * 1000:.2f} ms, p99 {r.percentile(99) * 1000:.2f} ms,"
-            f" statuses {dict(r.statuses)}, errors {r.errors}")
+    return (
+        f"{name}: {r.sent / r.elapsed:,.0f} req/s offered, {ok / r.elapsed:,.0f} accepted/s,"
+        f" p50 {r.percentile(50) * 1000:.2f} ms, p99 {r.percentile(99) * 1000:.2f} ms,"
+        f" statuses {dict(r.statuses)}, errors {r.errors}"
+    )
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -164,24 +190,33 @@ def _cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
-def measure(kind: str, port: int, args: argparse.Namespace, tmp: Path, redis_client: Any,
-            pid: int) -> dict[str, Any]:
+def measure(
+    kind: str, port: int, args: argparse.Namespace, tmp: Path, redis_client: Any, pid: int
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # Warm-up (account cache, Lua script load, JIT-less caches).
-    asyncio.run(closed_loop(HOST, port, make_request, connections=8, duration=1.0,
-                            start_n=10**9))
+    asyncio.run(closed_loop(HOST, port, make_request, connections=8, duration=1.0, start_n=10**9))
     if redis_client is not None:
         redis_client.delete("realtime")
     cpu0 = _cpu_seconds(pid)
     if args.loadgen == "wrk":
-        rps, non2xx, raw = _run_wrk(port, tmp, args.duration, args.connections,
-                                    args.client_cpu, start=1)
+        rps, non2xx, raw = _run_wrk(
+            port, tmp, args.duration, args.connections, args.client_cpu, start=1
+        )
         out["throughput"] = rps
         out["throughput_non2xx"] = non2xx
         out["wrk"] = raw
     else:
-        r = asyncio.run(closed_loop(HOST, port, make_request, connections=args.connections,
-                                    duration=args.duration, start_n=2 * 10**9))
+        r = asyncio.run(
+            closed_loop(
+                HOST,
+                port,
+                make_request,
+                connections=args.connections,
+                duration=args.duration,
+                start_n=2 * 10**9,
+            )
+        )
         out["throughput"] = r.statuses.get(202, 0) / r.elapsed
         out["throughput_non2xx"] = r.sent - r.statuses.get(202, 0)
     out["cpu_seconds"] = _cpu_seconds(pid) - cpu0
@@ -189,8 +224,16 @@ def measure(kind: str, port: int, args: argparse.Namespace, tmp: Path, redis_cli
     if redis_client is not None:
         out["queued"] = redis_client.llen("realtime")
         redis_client.delete("realtime")
-    lat = asyncio.run(fixed_rate(HOST, port, make_request, rate=args.rate,
-                                 duration=args.latency_duration, start_n=3 * 10**9))
+    lat = asyncio.run(
+        fixed_rate(
+            HOST,
+            port,
+            make_request,
+            rate=args.rate,
+            duration=args.latency_duration,
+            start_n=3 * 10**9,
+        )
+    )
     out["latency"] = lat
     return out
 
@@ -199,8 +242,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", choices=["gateway", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--redis-url", default=None,
-                        help="Use this Redis (default: a private redis-server on a free port).")
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="Use this Redis (default: a private redis-server on a free port).",
+    )
     parser.add_argument("--duration", type=int, default=10, help="Throughput run, seconds.")
     parser.add_argument("--latency-duration", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=500.0)
@@ -235,21 +281,35 @@ def run(args: argparse.Namespace) -> None:
             embedded = EmbeddedRedis(tmp / "redis")
             redis_url = embedded.start()
             if args.client_cpu and hasattr(os, "sched_setaffinity") and embedded.proc:
-                os.sched_setaffinity(embedded.proc.pid,
-                                     {int(c) for c in args.client_cpu.split(",")})
+                os.sched_setaffinity(
+                    embedded.proc.pid, {int(c) for c in args.client_cpu.split(",")}
+                )
         client = redis.Redis.from_url(redis_url)
         results: dict[str, dict[str, Any]] = {}
         try:
             for kind in ("gateway", "bare"):
                 port = _free_port()
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "ops.bench.gateway", "--serve", kind, "--port",
-                     str(port), "--redis-url", redis_url, "--server-cpu", str(args.server_cpu)],
-                    start_new_session=True)
+                    [
+                        sys.executable,
+                        "-m",
+                        "ops.bench.gateway",
+                        "--serve",
+                        kind,
+                        "--port",
+                        str(port),
+                        "--redis-url",
+                        redis_url,
+                        "--server-cpu",
+                        str(args.server_cpu),
+                    ],
+                    start_new_session=True,
+                )
                 try:
                     _wait_port(port)
-                    results[kind] = measure(kind, port, args, tmp,
-                                            client if kind == "gateway" else None, proc.pid)
+                    results[kind] = measure(
+                        kind, port, args, tmp, client if kind == "gateway" else None, proc.pid
+                    )
                 finally:
                     proc.terminate()
                     proc.wait(timeout=10)
@@ -261,12 +321,16 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _print(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
-    print(f"\nLeadOps gateway benchmark: 1 uvicorn process (uvloop+httptools) on CPU "
-          f"{args.server_cpu}; load generator: {args.loadgen} ({args.connections} connections, "
-          f"{args.duration}s) on CPU(s) {args.client_cpu}; payloads: Clay rows + Smartlead "
-          f"EMAIL_REPLY, 50/50, all unique\n")
-    for kind, label in (("gateway", "gateway (verify + validate + dedup + enqueue)"),
-                        ("bare", "bare FastAPI (parse the same payload, nothing else)")):
+    print(
+        f"\nLeadOps gateway benchmark: 1 uvicorn process (uvloop+httptools) on CPU "
+        f"{args.server_cpu}; load generator: {args.loadgen} ({args.connections} connections, "
+        f"{args.duration}s) on CPU(s) {args.client_cpu}; payloads: Clay rows + Smartlead "
+        f"EMAIL_REPLY, 50/50, all unique\n"
+    )
+    for kind, label in (
+        ("gateway", "gateway (verify + validate + dedup + enqueue)"),
+        ("bare", "bare FastAPI (parse the same payload, nothing else)"),
+    ):
         r = results[kind]
         lat: Result = r["latency"]
         extra = ""
@@ -274,24 +338,30 @@ def _print(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> None
             extra = f"; messages in Redis after the run: {r['queued']:,}"
         per_cpu = r["served"] / r["cpu_seconds"] if r["cpu_seconds"] else float("nan")
         r["per_cpu_second"] = per_cpu
-        print(f"{label}\n  throughput: {r['throughput']:,.0f} accepted/s wall clock; "
-              f"{per_cpu:,.0f} per CPU-second of the server process "
-              f"({r['cpu_seconds']:.1f} CPU-s used in {args.duration}s)\n  "
-              f"(non-2xx: {r['throughput_non2xx']}){extra}\n  latency at "
-              f"{args.rate:.0f} req/s: p50 {lat.percentile(50) * 1000:.2f} ms, "
-              f"p99 {lat.percentile(99) * 1000:.2f} ms, max {max(lat.latencies) * 1000:.2f} ms "
-              f"({lat.sent} requests, statuses {dict(lat.statuses)}, errors {lat.errors})\n")
+        print(
+            f"{label}\n  throughput: {r['throughput']:,.0f} accepted/s wall clock; "
+            f"{per_cpu:,.0f} per CPU-second of the server process "
+            f"({r['cpu_seconds']:.1f} CPU-s used in {args.duration}s)\n  "
+            f"(non-2xx: {r['throughput_non2xx']}){extra}\n  latency at "
+            f"{args.rate:.0f} req/s: p50 {lat.percentile(50) * 1000:.2f} ms, "
+            f"p99 {lat.percentile(99) * 1000:.2f} ms, max {max(lat.latencies) * 1000:.2f} ms "
+            f"({lat.sent} requests, statuses {dict(lat.statuses)}, errors {lat.errors})\n"
+        )
     gw = results["gateway"]
     p99 = gw["latency"].percentile(99) * 1000
     per_cpu = gw["per_cpu_second"]
-    print(f"targets: >= 3,000 accepted/s per core -> {gw['throughput']:,.0f} wall clock "
-          f"({'met' if gw['throughput'] >= 3000 else 'NOT met'}), {per_cpu:,.0f} per CPU-second "
-          f"({'met' if per_cpu >= 3000 else 'NOT met'}); p99 <= 20 ms at 500/s -> {p99:.2f} ms "
-          f"({'met' if p99 <= 20 else 'NOT met'})")
+    print(
+        f"targets: >= 3,000 accepted/s per core -> {gw['throughput']:,.0f} wall clock "
+        f"({'met' if gw['throughput'] >= 3000 else 'NOT met'}), {per_cpu:,.0f} per CPU-second "
+        f"({'met' if per_cpu >= 3000 else 'NOT met'}); p99 <= 20 ms at 500/s -> {p99:.2f} ms "
+        f"({'met' if p99 <= 20 else 'NOT met'})"
+    )
     load = os.getloadavg() if hasattr(os, "getloadavg") else ()
-    print(f"machine: {os.cpu_count()} CPUs, load average {', '.join(f'{x:.1f}' for x in load)}"
-          " (other processes on the server's core lower the wall-clock figures; the "
-          "per-CPU-second figure is the server's own cost)")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {', '.join(f'{x:.1f}' for x in load)}"
+        " (other processes on the server's core lower the wall-clock figures; the "
+        "per-CPU-second figure is the server's own cost)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,11 @@ class Run:
     error_rate: float = 0.0
 
 
-RUNS = {"one": Run("1 account", 1), "four": Run("4 accounts at once", 4),
-        "faults": Run("1 account, 20% injected 5xx", 1, 0.2)}
+RUNS = {
+    "one": Run("1 account", 1),
+    "four": Run("4 accounts at once", 4),
+    "faults": Run("1 account, 20% injected 5xx", 1, 0.2),
+}
 
 
 def floor_seconds(calls: int, windows: Sequence[Sequence[float]]) -> float:
@@ -62,15 +65,22 @@ def _setup_accounts(sandbox: str, n: int, error_rate: float) -> list[dict[str, A
     with session_scope() as s:
         for i in range(n):
             key = f"bench-intake-key-{i}"
-            stack.admin(sandbox, "keys", {"api_key": key, "limits": STRICT,
-                                          "max_leads_per_request": 100})
+            stack.admin(
+                sandbox, "keys", {"api_key": key, "limits": STRICT, "max_leads_per_request": 100}
+            )
             camp = str(stack.admin(sandbox, "campaigns", {"api_key": key, "name": "b"})["id"])
             if error_rate:
-                stack.admin(sandbox, "faults", {"api_key": key, "error_rate": error_rate,
-                                                "seed": 7 + i})
-            acct = Account(slug=f"bench{i}", name=f"Bench {i}", smartlead_api_key=key,
-                           smartlead_base_url=f"{sandbox}/api/v1", rate_limit_plan="default",
-                           webhook_secrets={"clay": SECRET})
+                stack.admin(
+                    sandbox, "faults", {"api_key": key, "error_rate": error_rate, "seed": 7 + i}
+                )
+            acct = Account(
+                slug=f"bench{i}",
+                name=f"Bench {i}",
+                smartlead_api_key=key,
+                smartlead_base_url=f"{sandbox}/api/v1",
+                rate_limit_plan="default",
+                webhook_secrets={"clay": SECRET},
+            )
             s.add(acct)
             s.flush()
             set_automation(s, acct, "clay_intake", params={"default_campaign_id": camp})
@@ -82,15 +92,25 @@ def _webhooks(accounts: list[dict[str, Any]], per_account: int) -> Iterator[tupl
     """The accounts' rows interleaved, as Clay would send them with several tables running."""
     for i in range(per_account):
         for a in accounts:
-            yield (f"/v1/{a['slug']}/clay",
-                   (f'{{"email":"lead{i}@{a["slug"]}.example.com","first_name":"L{i}",'
-                    f'"company_name":"Co {i % 97}","row_id":"r{i}"}}').encode())
+            yield (
+                f"/v1/{a['slug']}/clay",
+                (
+                    f'{{"email":"lead{i}@{a["slug"]}.example.com","first_name":"L{i}",'
+                    f'"company_name":"Co {i % 97}","row_id":"r{i}"}}'
+                ).encode(),
+            )
 
 
 def _stored(sandbox: str, campaign: str) -> tuple[int, float | None]:
     leads = httpx.get(f"{sandbox}/admin/campaigns/{campaign}/leads", timeout=60).json()["leads"]
-    last = max((datetime.fromisoformat(x["created_at"].replace("Z", "+00:00")).timestamp()
-                for x in leads if x.get("created_at")), default=None)
+    last = max(
+        (
+            datetime.fromisoformat(x["created_at"].replace("Z", "+00:00")).timestamp()
+            for x in leads
+            if x.get("created_at")
+        ),
+        default=None,
+    )
     return len(leads), last
 
 
@@ -120,13 +140,25 @@ def _db_figures(account_ids: list[int]) -> dict[str, int]:
     from workers.models import LeadOutcome
 
     with session_scope() as s:
-        return dict(s.execute(select(LeadOutcome.status, func.count())
-                              .where(LeadOutcome.account_id.in_(account_ids))
-                              .group_by(LeadOutcome.status)).all())
+        return dict(
+            s.execute(
+                select(LeadOutcome.status, func.count())
+                .where(LeadOutcome.account_id.in_(account_ids))
+                .group_by(LeadOutcome.status)
+            ).all()
+        )
 
 
-def run_one(run: Run, per_account: int, *, redis_url: str, workers: int, concurrency: int,
-            connections: int, timeout: float) -> dict[str, Any]:
+def run_one(
+    run: Run,
+    per_account: int,
+    *,
+    redis_url: str,
+    workers: int,
+    concurrency: int,
+    connections: int,
+    timeout: float,
+) -> dict[str, Any]:
     from ops.sandbox.smartlead_state import key_hash
 
     tmp = stack.setup_env(redis_url)
@@ -137,9 +169,14 @@ def run_one(run: Run, per_account: int, *, redis_url: str, workers: int, concurr
         accounts = _setup_accounts(sandbox, run.accounts, run.error_rate)
         with stack.roles(workers, concurrency, log_dir) as port:
             t0 = time.time()
-            answers = asyncio.run(stack.post_all(
-                port, _webhooks(accounts, per_account),
-                {"Authorization": f"Bearer {SECRET}"}, connections))
+            answers = asyncio.run(
+                stack.post_all(
+                    port,
+                    _webhooks(accounts, per_account),
+                    {"Authorization": f"Bearer {SECRET}"},
+                    connections,
+                )
+            )
             t_posted = time.time()
             _wait_stored([a["id"] for a in accounts], per_account, timeout)
             keys = stack.stats(sandbox)
@@ -147,21 +184,35 @@ def run_one(run: Run, per_account: int, *, redis_url: str, workers: int, concurr
             for a in accounts:
                 n, last = _stored(sandbox, a["campaign"])
                 k = keys.get(key_hash(a["key"]), {})
-                per.append({"stored": n, "last": last, "calls": k.get("requests", 0),
-                            "by_status": k.get("requests_by_status", {}),
-                            "429": k.get("rate_limited", 0),
-                            "twice": k.get("leads_uploaded_more_than_once", 0)})
+                per.append(
+                    {
+                        "stored": n,
+                        "last": last,
+                        "calls": k.get("requests", 0),
+                        "by_status": k.get("requests_by_status", {}),
+                        "429": k.get("rate_limited", 0),
+                        "twice": k.get("leads_uploaded_more_than_once", 0),
+                    }
+                )
             outcomes = _db_figures([a["id"] for a in accounts])
             ingest = _ingest_rate([a["id"] for a in accounts], t0)
             resends = _resends(redis_url)
     last = max((p["last"] or 0) for p in per)
     calls = max(p["calls"] for p in per)
-    return {"run": run.name, "accounts": run.accounts, "per_account": per_account,
-            "webhook_answers": answers, "post_seconds": t_posted - t0,
-            "per_account_figures": per, "outcomes": outcomes, "resends": resends,
-            "ingest": ingest,
-            "elapsed": last - t0 if last else float("nan"),
-            "floor": floor_seconds(calls, STRICT), "max_calls": calls}
+    return {
+        "run": run.name,
+        "accounts": run.accounts,
+        "per_account": per_account,
+        "webhook_answers": answers,
+        "post_seconds": t_posted - t0,
+        "per_account_figures": per,
+        "outcomes": outcomes,
+        "resends": resends,
+        "ingest": ingest,
+        "elapsed": last - t0 if last else float("nan"),
+        "floor": floor_seconds(calls, STRICT),
+        "max_calls": calls,
+    }
 
 
 def _ingest_rate(account_ids: list[int], t0: float) -> float:
@@ -173,10 +224,16 @@ def _ingest_rate(account_ids: list[int], t0: float) -> float:
     from workers.models import AuditLog
 
     with session_scope() as s:
-        times = sorted(t.timestamp() if t.tzinfo else t.replace(tzinfo=UTC).timestamp()
-                       for t in s.scalars(select(AuditLog.created_at).where(
-                           AuditLog.action == "upload_chunk", AuditLog.outcome == "done",
-                           AuditLog.account_id.in_(account_ids))))
+        times = sorted(
+            t.timestamp() if t.tzinfo else t.replace(tzinfo=UTC).timestamp()
+            for t in s.scalars(
+                select(AuditLog.created_at).where(
+                    AuditLog.action == "upload_chunk",
+                    AuditLog.outcome == "done",
+                    AuditLog.account_id.in_(account_ids),
+                )
+            )
+        )
     early = [t for t in times if t - t0 < 55]
     return 100 * len(early) / (early[-1] - t0) if early else float("nan")
 
@@ -191,36 +248,60 @@ def _resends(redis_url: str) -> int:
 
 def report(r: dict[str, Any]) -> None:
     print(f"-- {r['run']}: {r['accounts']} x {r['per_account']} webhooks")
-    print(f"   webhooks posted in {r['post_seconds']:.1f} s, gateway answers "
-          f"{dict(sorted(r['webhook_answers'].items()))}")
+    print(
+        f"   webhooks posted in {r['post_seconds']:.1f} s, gateway answers "
+        f"{dict(sorted(r['webhook_answers'].items()))}"
+    )
     for i, p in enumerate(r["per_account_figures"]):
         ok = p["by_status"].get("200", 0)
-        print(f"   account {i}: add-leads calls {p['calls']} ({ok} answered 200; by status "
-              f"{p['by_status']}), 429s {p['429']}, leads stored {p['stored']}, "
-              f"uploaded more than once {p['twice']}")
-    print(f"   lead outcomes {dict(sorted(r['outcomes'].items()))}; chunk re-sends after a "
-          f"worker fault {r['resends']}")
-    print(f"   intake throughput while the first 60 s window was open: about "
-          f"{r['ingest']:.0f} leads/s (accept tasks on the workers)")
+        print(
+            f"   account {i}: add-leads calls {p['calls']} ({ok} answered 200; by status "
+            f"{p['by_status']}), 429s {p['429']}, leads stored {p['stored']}, "
+            f"uploaded more than once {p['twice']}"
+        )
+    print(
+        f"   lead outcomes {dict(sorted(r['outcomes'].items()))}; chunk re-sends after a "
+        f"worker fault {r['resends']}"
+    )
+    print(
+        f"   intake throughput while the first 60 s window was open: about "
+        f"{r['ingest']:.0f} leads/s (accept tasks on the workers)"
+    )
     ratio = r["elapsed"] / r["floor"] if r["floor"] else float("nan")
-    print(f"   first webhook -> last lead stored {r['elapsed']:.1f} s; rate-limit floor for "
-          f"{r['max_calls']} calls {r['floor']:.1f} s ({ratio:.2f} x floor)")
+    print(
+        f"   first webhook -> last lead stored {r['elapsed']:.1f} s; rate-limit floor for "
+        f"{r['max_calls']} calls {r['floor']:.1f} s ({ratio:.2f} x floor)"
+    )
 
 
 def main(
     runs: str = typer.Option("one,four,faults", help="Comma-separated: one, four, faults."),
     leads: int = typer.Option(10_000, help="Webhooks per account."),
-    redis_url: str = typer.Option("", envvar="LEADOPS_BENCH_REDIS_URL",
-                                  help="A Redis db the benchmark may flush (default: a private "
-                                  "redis-server, append-only, under a temp dir)."),
-    workers: int = typer.Option(2), concurrency: int = typer.Option(3),
+    redis_url: str = typer.Option(
+        "",
+        envvar="LEADOPS_BENCH_REDIS_URL",
+        help="A Redis db the benchmark may flush (default: a private "
+        "redis-server, append-only, under a temp dir).",
+    ),
+    workers: int = typer.Option(2),
+    concurrency: int = typer.Option(3),
     connections: int = typer.Option(32, help="Concurrent webhook connections."),
     timeout: float = typer.Option(900, help="Seconds to wait for the leads per run."),
 ) -> None:
     with stack.private_redis(redis_url) as url:
-        results = [run_one(RUNS[name.strip()], leads, redis_url=url, workers=workers,
-                           concurrency=concurrency, connections=connections, timeout=timeout)
-                   for name in runs.split(",") if name.strip()]
+        results = [
+            run_one(
+                RUNS[name.strip()],
+                leads,
+                redis_url=url,
+                workers=workers,
+                concurrency=concurrency,
+                connections=connections,
+                timeout=timeout,
+            )
+            for name in runs.split(",")
+            if name.strip()
+        ]
     print("\n== lead intake benchmark (strict limit 10/2 s + 60/60 s per key)")
     for r in results:
         report(r)

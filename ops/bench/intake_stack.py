@@ -24,12 +24,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def setup_env(redis_url: str) -> Path:
     """Point this process and its children at a flushed Redis db and a fresh database."""
     tmp = Path(tempfile.mkdtemp(prefix="leadops-bench-intake-"))
-    os.environ.update({
-        "LEADOPS_REDIS_URL": redis_url, "LEADOPS_ENV": "test",
-        "LEADOPS_SECRET_KEY": "leadops-bench-secret-key", "LEADOPS_VAR_DIR": str(tmp / "var"),
-        "LEADOPS_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'leadops.db'}",
-        "LEADOPS_LOG_LEVEL": "WARNING",
-    })
+    os.environ.update(
+        {
+            "LEADOPS_REDIS_URL": redis_url,
+            "LEADOPS_ENV": "test",
+            "LEADOPS_SECRET_KEY": "leadops-bench-secret-key",
+            "LEADOPS_VAR_DIR": str(tmp / "var"),
+            "LEADOPS_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'leadops.db'}",
+            "LEADOPS_LOG_LEVEL": "WARNING",
+        }
+    )
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
@@ -67,8 +71,14 @@ def free_port() -> int:
 
 def spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as fh:
-        return subprocess.Popen(argv, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
-                                env=dict(os.environ), start_new_session=True)
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ),
+            start_new_session=True,
+        )
 
 
 def leadops(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -104,9 +114,11 @@ def _http_ok(url: str) -> bool:
 def sandbox_process(log_dir: Path) -> Iterator[str]:
     """The Smartlead sandbox in its own process (it must not share the benchmark's GIL)."""
     port = free_port()
-    code = ("import uvicorn; from ops.sandbox.smartlead import create_app; "
-            f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
-            "access_log=False)")
+    code = (
+        "import uvicorn; from ops.sandbox.smartlead import create_app; "
+        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
+        "access_log=False)"
+    )
     proc = spawn([sys.executable, "-c", code], log_dir / "sandbox.log")
     url = f"http://127.0.0.1:{port}"
     try:
@@ -120,17 +132,27 @@ def sandbox_process(log_dir: Path) -> Iterator[str]:
 def roles(workers: int, concurrency: int, log_dir: Path) -> Iterator[int]:
     """Gateway (yields its port), ``workers`` x ``concurrency`` worker processes and Beat."""
     port = free_port()
-    procs = [leadops(["gateway", "--port", str(port)], log_dir / "gateway.log"),
-             leadops(["beat", "-l", "WARNING"], log_dir / "beat.log")]
+    procs = [
+        leadops(["gateway", "--port", str(port)], log_dir / "gateway.log"),
+        leadops(["beat", "-l", "WARNING"], log_dir / "beat.log"),
+    ]
     names = [f"bench{i}-{os.getpid()}@localhost" for i in range(workers)]
-    procs += [leadops(["worker", "-c", str(concurrency), "-n", name, "-l", "WARNING"],
-                      log_dir / f"worker{i}.log") for i, name in enumerate(names)]
+    procs += [
+        leadops(
+            ["worker", "-c", str(concurrency), "-n", name, "-l", "WARNING"],
+            log_dir / f"worker{i}.log",
+        )
+        for i, name in enumerate(names)
+    ]
     try:
         from workers.celery_app import app
 
         wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/healthz"), 30, "gateway")
-        wait_until(lambda: len(app.control.ping(destination=names, timeout=0.5) or []) == len(
-            names), 60, "workers")
+        wait_until(
+            lambda: len(app.control.ping(destination=names, timeout=0.5) or []) == len(names),
+            60,
+            "workers",
+        )
         yield port
     finally:
         for p in reversed(procs):
@@ -156,9 +178,13 @@ class _Conn:
         return cls(*await asyncio.open_connection("127.0.0.1", port))
 
     async def post(self, port: int, path: str, body: bytes, headers: dict[str, str]) -> int:
-        head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}",
-                "Content-Type: application/json", f"Content-Length: {len(body)}",
-                *(f"{k}: {v}" for k, v in headers.items())]
+        head = [
+            f"POST {path} HTTP/1.1",
+            f"Host: 127.0.0.1:{port}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
         status_line = await self.reader.readline()
         if not status_line:
@@ -172,8 +198,9 @@ class _Conn:
         return int(status_line.split(b" ", 2)[1])
 
 
-async def post_all(port: int, requests: Iterator[tuple[str, bytes]], headers: dict[str, str],
-                   connections: int) -> dict[int, int]:
+async def post_all(
+    port: int, requests: Iterator[tuple[str, bytes]], headers: dict[str, str], connections: int
+) -> dict[int, int]:
     """Post every (path, body), each connection sending its next as soon as it is answered;
     429/503 (gateway back-pressure) and dropped connections are retried."""
     statuses: dict[int, int] = {}

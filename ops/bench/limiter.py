@@ -30,22 +30,28 @@ PROBE = "tasks.limiter_probe.call"
 CELERY_PROBE = "tasks.limiter_probe.call_celery_rate_limit"
 
 
-def _enqueue(app: Any, account_ids: list[int], n: int, *, lane: str = "realtime",
-             celery_rl: bool = False) -> None:
+def _enqueue(
+    app: Any, account_ids: list[int], n: int, *, lane: str = "realtime", celery_rl: bool = False
+) -> None:
     with app.producer_or_acquire() as producer:
         for i in range(n):
             acct = account_ids[i % len(account_ids)]
             if celery_rl:
-                app.send_task(CELERY_PROBE, kwargs={"account_id": acct}, queue="realtime",
-                              producer=producer)
+                app.send_task(
+                    CELERY_PROBE, kwargs={"account_id": acct}, queue="realtime", producer=producer
+                )
             else:
-                app.send_task(PROBE, kwargs={"account_id": acct, "lane": lane},
-                              queue="realtime" if lane == "realtime" else "bulk",
-                              producer=producer)
+                app.send_task(
+                    PROBE,
+                    kwargs={"account_id": acct, "lane": lane},
+                    queue="realtime" if lane == "realtime" else "bulk",
+                    producer=producer,
+                )
 
 
-def _figures(st: dict[str, Any], limits: list[list[float]], seconds: float,
-             n_keys: int = 1) -> dict[str, Any]:
+def _figures(
+    st: dict[str, Any], limits: list[list[float]], seconds: float, n_keys: int = 1
+) -> dict[str, Any]:
     by_status: dict[str, int] = {}
     worst: dict[str, int] = {}
     for k in st.values():
@@ -55,22 +61,39 @@ def _figures(st: dict[str, Any], limits: list[list[float]], seconds: float,
             worst[w] = max(worst.get(w, 0), n)
     accepted = by_status.get("200", 0)
     allowed = h.allowed_in(limits, seconds) * n_keys
-    return {"sent": sum(by_status.values()), "accepted": accepted,
-            "429s": by_status.get("429", 0), "worst_window": worst,
-            "utilisation": accepted / allowed if allowed else 0.0}
+    return {
+        "sent": sum(by_status.values()),
+        "accepted": accepted,
+        "429s": by_status.get("429", 0),
+        "worst_window": worst,
+        "utilisation": accepted / allowed if allowed else 0.0,
+    }
 
 
 def _row(label: str, f: dict[str, Any], limits: list[list[float]]) -> str:
-    windows = "  ".join(f"{f['worst_window'].get(f'{int(lim)}/{win:g}s', 0)}/{int(lim)} per "
-                        f"{win:g}s" for lim, win in limits)
-    return (f"{label:<34} sent {f['sent']:>6}  accepted {f['accepted']:>6}  429s {f['429s']:>5}"
-            f"  max in window {windows}  utilisation {f['utilisation']:.1%}")
+    windows = "  ".join(
+        f"{f['worst_window'].get(f'{int(lim)}/{win:g}s', 0)}/{int(lim)} per {win:g}s"
+        for lim, win in limits
+    )
+    return (
+        f"{label:<34} sent {f['sent']:>6}  accepted {f['accepted']:>6}  429s {f['429s']:>5}"
+        f"  max in window {windows}  utilisation {f['utilisation']:.1%}"
+    )
 
 
-def run_config(url: str, log_dir: Path, limits: list[list[float]], seconds: float, *,
-               n_keys: int = 1, padding_ms: float | None = None, lane: str = "realtime",
-               celery_rate: str | None = None, backlog_factor: float = 3.0,
-               sampler: Any = None) -> dict[str, Any]:
+def run_config(
+    url: str,
+    log_dir: Path,
+    limits: list[list[float]],
+    seconds: float,
+    *,
+    n_keys: int = 1,
+    padding_ms: float | None = None,
+    lane: str = "realtime",
+    celery_rate: str | None = None,
+    backlog_factor: float = 3.0,
+    sampler: Any = None,
+) -> dict[str, Any]:
     from workers.celery_app import app
 
     tag = uuid.uuid4().hex[:8]
@@ -84,8 +107,11 @@ def run_config(url: str, log_dir: Path, limits: list[list[float]], seconds: floa
         if celery_rate:
             app.control.rate_limit(CELERY_PROBE, celery_rate, reply=True, timeout=2)
         start = time.monotonic()
-        filler = threading.Thread(target=_enqueue, args=(app, ids, backlog),
-                                  kwargs={"lane": lane, "celery_rl": bool(celery_rate)})
+        filler = threading.Thread(
+            target=_enqueue,
+            args=(app, ids, backlog),
+            kwargs={"lane": lane, "celery_rl": bool(celery_rate)},
+        )
         filler.start()
         if sampler:
             sampler(start + seconds)
@@ -95,8 +121,7 @@ def run_config(url: str, log_dir: Path, limits: list[list[float]], seconds: floa
     hashes = {_hash(k) for k in keys}
     if os.environ.get("BENCH_DEBUG"):
         print({kh: v["requests_by_status"] for kh, v in all_stats.items() if kh in hashes})
-    return _figures({kh: v for kh, v in all_stats.items() if kh in hashes}, limits, seconds,
-                    n_keys)
+    return _figures({kh: v for kh, v in all_stats.items() if kh in hashes}, limits, seconds, n_keys)
 
 
 def _hash(api_key: str) -> str:
@@ -143,13 +168,17 @@ def main() -> None:
     from workers.settings import get_settings
 
     s = get_settings()
-    print(f"limiter defaults: padding {s.limiter_window_padding_ms:g} ms, limit margin "
-          f"{s.limiter_limit_margin}, realtime reserve {s.limiter_realtime_reserve:.0%}, "
-          f"max wait {s.limiter_max_wait_ms} ms; workers 4 x 2 processes; logs {log_dir}")
+    print(
+        f"limiter defaults: padding {s.limiter_window_padding_ms:g} ms, limit margin "
+        f"{s.limiter_limit_margin}, realtime reserve {s.limiter_realtime_reserve:.0%}, "
+        f"max wait {s.limiter_max_wait_ms} ms; workers 4 x 2 processes; logs {log_dir}"
+    )
     with h.sandbox_process(log_dir) as url:
         if "one" not in skip:
-            print(f"\n== one key, limits {args.limits}, {args.seconds:g} s, "
-                  f"allows {h.allowed_in(limits, args.seconds):.0f} ==")
+            print(
+                f"\n== one key, limits {args.limits}, {args.seconds:g} s, "
+                f"allows {h.allowed_in(limits, args.seconds):.0f} =="
+            )
             for m in [float(x) for x in args.margins.split(",")]:
                 f = run_config(url, log_dir, limits, args.seconds, padding_ms=m)
                 print(_row(f"shared limiter, padding {m:g} ms", f, limits), flush=True)
@@ -160,27 +189,44 @@ def main() -> None:
                 f = run_config(url, log_dir, limits, args.seconds, celery_rate=rate)
                 print(_row(f"celery rate_limit={rate} per worker", f, limits), flush=True)
         if "many" not in skip:
-            print(f"\n== {args.keys} keys, limits {args.key_limits} each, {args.seconds:g} s, "
-                  f"allows {h.allowed_in(key_limits, args.seconds) * args.keys:.0f} ==")
+            print(
+                f"\n== {args.keys} keys, limits {args.key_limits} each, {args.seconds:g} s, "
+                f"allows {h.allowed_in(key_limits, args.seconds) * args.keys:.0f} =="
+            )
             idle = decision_latency(args.keys, 20000)
             loaded: dict[str, float] = {}
 
             def sample(until: float) -> None:
                 loaded.update(decision_latency(args.keys, 10**9, until=until))
 
-            f = run_config(url, log_dir, key_limits, args.seconds, n_keys=args.keys,
-                           backlog_factor=2.0, sampler=sample)
+            f = run_config(
+                url,
+                log_dir,
+                key_limits,
+                args.seconds,
+                n_keys=args.keys,
+                backlog_factor=2.0,
+                sampler=sample,
+            )
             print(_row("shared limiter, default", f, key_limits), flush=True)
             if "celery" not in skip:
                 agg = min(lim / win for lim, win in key_limits) * args.keys / 4
-                f = run_config(url, log_dir, key_limits, args.seconds, n_keys=args.keys,
-                               backlog_factor=2.0, celery_rate=f"{agg:g}/s")
-                print(_row(f"celery rate_limit={agg:g}/s per worker", f, key_limits),
-                      flush=True)
+                f = run_config(
+                    url,
+                    log_dir,
+                    key_limits,
+                    args.seconds,
+                    n_keys=args.keys,
+                    backlog_factor=2.0,
+                    celery_rate=f"{agg:g}/s",
+                )
+                print(_row(f"celery rate_limit={agg:g}/s per worker", f, key_limits), flush=True)
             for label, p in (("idle", idle), ("under load", loaded)):
-                print(f"limiter decision at {args.keys} keys ({label}): median "
-                      f"{p['p50']:.3f} ms, p99 {p['p99']:.3f} ms, max {p['max']:.3f} ms "
-                      f"(n={p['n']})")
+                print(
+                    f"limiter decision at {args.keys} keys ({label}): median "
+                    f"{p['p50']:.3f} ms, p99 {p['p99']:.3f} ms, max {p['max']:.3f} ms "
+                    f"(n={p['n']})"
+                )
     os.environ.pop("LEADOPS_REDIS_URL", None)
 
 

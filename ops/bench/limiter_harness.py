@@ -25,12 +25,16 @@ def setup_env(redis_url: str) -> Path:
     """Point this process (and the children it starts) at a private Redis db and database.
     Call before importing anything from workers.celery_app."""
     tmp = Path(tempfile.mkdtemp(prefix="leadops-bench-"))
-    os.environ.update({
-        "LEADOPS_REDIS_URL": redis_url, "LEADOPS_ENV": "test",
-        "LEADOPS_SECRET_KEY": "leadops-bench-secret-key", "LEADOPS_VAR_DIR": str(tmp / "var"),
-        "LEADOPS_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'leadops.db'}",
-        "LEADOPS_LOG_LEVEL": "WARNING",
-    })
+    os.environ.update(
+        {
+            "LEADOPS_REDIS_URL": redis_url,
+            "LEADOPS_ENV": "test",
+            "LEADOPS_SECRET_KEY": "leadops-bench-secret-key",
+            "LEADOPS_VAR_DIR": str(tmp / "var"),
+            "LEADOPS_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'leadops.db'}",
+            "LEADOPS_LOG_LEVEL": "WARNING",
+        }
+    )
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
@@ -50,12 +54,19 @@ def free_port() -> int:
 def sandbox_process(log_dir: Path) -> Iterator[str]:
     """The Smartlead sandbox in its own process (so it does not share this one's GIL)."""
     port = free_port()
-    code = ("import uvicorn; from ops.sandbox.smartlead import create_app; "
-            f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
-            "access_log=False)")
+    code = (
+        "import uvicorn; from ops.sandbox.smartlead import create_app; "
+        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
+        "access_log=False)"
+    )
     with open(log_dir / "sandbox.log", "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=fh,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20
@@ -84,8 +95,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def workers(n: int, concurrency: int, log_dir: Path, *, queues: str = "realtime,bulk,default",
-            env: dict[str, str] | None = None) -> Iterator[list[str]]:
+def workers(
+    n: int,
+    concurrency: int,
+    log_dir: Path,
+    *,
+    queues: str = "realtime,bulk,default",
+    env: dict[str, str] | None = None,
+) -> Iterator[list[str]]:
     """``n`` real `leadops worker` processes with ``concurrency`` pool processes each."""
     from workers.celery_app import app
 
@@ -93,10 +110,29 @@ def workers(n: int, concurrency: int, log_dir: Path, *, queues: str = "realtime,
     for i in range(n):
         name = f"bench{i}-{os.getpid()}-{time.monotonic_ns() % 10**6}@localhost"
         with open(log_dir / f"worker{i}.log", "ab") as fh:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "ops.cli", "worker", "-c", str(concurrency), "-n", name,
-                 "-Q", queues, "-l", "WARNING"], cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {})}, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "ops.cli",
+                        "worker",
+                        "-c",
+                        str(concurrency),
+                        "-n",
+                        name,
+                        "-Q",
+                        queues,
+                        "-l",
+                        "WARNING",
+                    ],
+                    cwd=ROOT,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, **(env or {})},
+                    start_new_session=True,
+                )
+            )
         names.append(name)
     try:
         deadline = time.monotonic() + 60
@@ -130,9 +166,17 @@ def create_accounts(specs: Sequence[tuple[str, str, str, list[list[float]]]]) ->
 
     ids = []
     with session_scope() as s:
-        rows = [Account(slug=slug, name=slug, smartlead_api_key=key,
-                        smartlead_base_url=f"{url}/api/v1", rate_limit_plan="custom",
-                        rate_limits=limits) for slug, key, url, limits in specs]
+        rows = [
+            Account(
+                slug=slug,
+                name=slug,
+                smartlead_api_key=key,
+                smartlead_base_url=f"{url}/api/v1",
+                rate_limit_plan="custom",
+                rate_limits=limits,
+            )
+            for slug, key, url, limits in specs
+        ]
         s.add_all(rows)
         s.flush()
         ids = [r.id for r in rows]
@@ -140,7 +184,7 @@ def create_accounts(specs: Sequence[tuple[str, str, str, list[list[float]]]]) ->
 
 
 def parse_limits(text: str) -> list[list[float]]:
-    """"10/2,60/60" -> [[10, 2.0], [60, 60.0]]."""
+    """ "10/2,60/60" -> [[10, 2.0], [60, 60.0]]."""
     return [[int(a), float(b)] for a, b in (part.split("/") for part in text.split(","))]
 
 

@@ -32,8 +32,12 @@ class Result:
 
 
 def _encode(host: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
-    head = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json",
-            f"Content-Length: {len(body)}"]
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
     head += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
@@ -65,8 +69,15 @@ async def _connect(host: str, port: int) -> Conn:
     return Conn(reader, writer)
 
 
-async def closed_loop(host: str, port: int, make: RequestFactory, *, connections: int,
-                      duration: float, start_n: int = 0) -> Result:
+async def closed_loop(
+    host: str,
+    port: int,
+    make: RequestFactory,
+    *,
+    connections: int,
+    duration: float,
+    start_n: int = 0,
+) -> Result:
     """Each connection sends its next request as soon as the previous answer arrives."""
     result = Result()
     counter = iter(range(start_n, 10**12))
@@ -96,8 +107,16 @@ async def closed_loop(host: str, port: int, make: RequestFactory, *, connections
     return result
 
 
-async def fixed_rate(host: str, port: int, make: RequestFactory, *, rate: float,
-                     duration: float, connections: int = 64, start_n: int = 0) -> Result:
+async def fixed_rate(
+    host: str,
+    port: int,
+    make: RequestFactory,
+    *,
+    rate: float,
+    duration: float,
+    connections: int = 64,
+    start_n: int = 0,
+) -> Result:
     """Open loop: request i is due at start + i/rate, whatever happened to the others."""
     result = Result()
     idle: asyncio.Queue[Conn] = asyncio.Queue()

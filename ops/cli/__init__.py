@@ -7,8 +7,11 @@ import sys
 import typer
 from rich.console import Console
 
-app = typer.Typer(help="LeadOps: cold-email automations on Celery workers.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="LeadOps: cold-email automations on Celery workers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -49,8 +52,10 @@ def main() -> None:
         err_console.print(f"[red]error:[/red] Redis unreachable: {_short(exc)}")
         sys.exit(3)
     except sqlalchemy.exc.OperationalError as exc:
-        err_console.print(f"[red]error:[/red] database unreachable or not migrated: {_short(exc)}"
-                          " (run `leadops db upgrade`)")
+        err_console.print(
+            f"[red]error:[/red] database unreachable or not migrated: {_short(exc)}"
+            " (run `leadops db upgrade`)"
+        )
         sys.exit(3)
     except RuntimeError as exc:
         err_console.print(f"[red]error:[/red] {_short(exc)}")

@@ -24,8 +24,9 @@ def add(
     slug: str,
     name: str = typer.Option(..., help="Display name."),
     timezone: str = typer.Option("UTC"),
-    smartlead_api_key: str = typer.Option(None, envvar="LEADOPS_NEW_SMARTLEAD_API_KEY",
-                                          help="Or set LEADOPS_NEW_SMARTLEAD_API_KEY."),
+    smartlead_api_key: str = typer.Option(
+        None, envvar="LEADOPS_NEW_SMARTLEAD_API_KEY", help="Or set LEADOPS_NEW_SMARTLEAD_API_KEY."
+    ),
     smartlead_base_url: str = typer.Option(None),
     rate_limit_plan: str = typer.Option("default"),
     hubspot_token: str = typer.Option(None, envvar="LEADOPS_NEW_HUBSPOT_TOKEN"),
@@ -36,10 +37,17 @@ def add(
     from pydantic import ValidationError
 
     try:
-        spec = AccountSpec(slug=slug, name=name, timezone=timezone, group_name=group,
-                           smartlead_api_key=smartlead_api_key,
-                           smartlead_base_url=smartlead_base_url, rate_limit_plan=rate_limit_plan,
-                           hubspot_token=hubspot_token, slack_webhook_url=slack_webhook_url)
+        spec = AccountSpec(
+            slug=slug,
+            name=name,
+            timezone=timezone,
+            group_name=group,
+            smartlead_api_key=smartlead_api_key,
+            smartlead_base_url=smartlead_base_url,
+            rate_limit_plan=rate_limit_plan,
+            hubspot_token=hubspot_token,
+            slack_webhook_url=slack_webhook_url,
+        )
     except ValidationError as exc:
         e = exc.errors()[0]
         raise CliError(f"{'.'.join(map(str, e['loc']))}: {e['msg']}") from None
@@ -51,15 +59,22 @@ def add(
 @app.command("list")
 def list_() -> None:
     """List accounts (no secrets: only whether each is set)."""
-    table = Table("id", "slug", "name", "timezone", "plan", "smartlead key", "hubspot", "slack",
-                  "automations")
+    table = Table(
+        "id", "slug", "name", "timezone", "plan", "smartlead key", "hubspot", "slack", "automations"
+    )
     with session_scope() as session:
         for a in session.scalars(select(Account).order_by(Account.id)):
-            table.add_row(str(a.id), a.slug, a.name, a.timezone, a.rate_limit_plan,
-                          "set" if a.smartlead_api_key else "-",
-                          "set" if a.hubspot_token else "-",
-                          "set" if a.slack_webhook_url else "-",
-                          ", ".join(s.automation for s in a.automations if s.enabled) or "-")
+            table.add_row(
+                str(a.id),
+                a.slug,
+                a.name,
+                a.timezone,
+                a.rate_limit_plan,
+                "set" if a.smartlead_api_key else "-",
+                "set" if a.hubspot_token else "-",
+                "set" if a.slack_webhook_url else "-",
+                ", ".join(s.automation for s in a.automations if s.enabled) or "-",
+            )
     console.print(table)
 
 
@@ -88,11 +103,14 @@ def import_(path: Path) -> None:
 
 @app.command()
 def export(
-    include_secrets: bool = typer.Option(False, "--include-secrets",
-                                         help="Print secrets in clear (for a migration)."),
+    include_secrets: bool = typer.Option(
+        False, "--include-secrets", help="Print secrets in clear (for a migration)."
+    ),
 ) -> None:
     """Export all accounts as YAML (secrets masked unless --include-secrets)."""
     with session_scope() as session:
-        accounts = [account_to_dict(a, include_secrets=include_secrets)
-                    for a in session.scalars(select(Account).order_by(Account.id))]
+        accounts = [
+            account_to_dict(a, include_secrets=include_secrets)
+            for a in session.scalars(select(Account).order_by(Account.id))
+        ]
     typer.echo(yaml.safe_dump({"accounts": accounts}, sort_keys=False))

@@ -43,13 +43,21 @@ def add(
 
             if not target_accounts(s, scope, None):
                 raise CliError(f"no active account with a Smartlead key in scope {scope!r}")
-        audit.record("blocklist", "block", "done", reason, subject=plan.value,
-                     details={"trigger": "cli", "scope": scope,
-                              "new_accounts": plan.new_account_ids}, session=s)
+        audit.record(
+            "blocklist",
+            "block",
+            "done",
+            reason,
+            subject=plan.value,
+            details={"trigger": "cli", "scope": scope, "new_accounts": plan.new_account_ids},
+            session=s,
+        )
     state = "new" if plan.created else "already listed"
-    console.print(f"[bold]{plan.value}[/bold] ({normalise(value)[0]}, {state}): "
-                  f"{len(plan.new_account_ids)} account(s) to push, "
-                  f"{len(plan.pending_account_ids)} not yet done")
+    console.print(
+        f"[bold]{plan.value}[/bold] ({normalise(value)[0]}, {state}): "
+        f"{len(plan.new_account_ids)} account(s) to push, "
+        f"{len(plan.pending_account_ids)} not yet done"
+    )
     if not plan.pending_account_ids:
         return
     if not now:
@@ -64,8 +72,10 @@ def add(
             out = push_one(plan.blocked_id, account_id, client_for=smartlead_for)
             console.print(f"account {account_id}: {out['outcome']} {out.get('reason', '')}")
         except RateLimitDeferred as exc:
-            console.print(f"account {account_id}: [yellow]rate limited[/yellow], retry in "
-                          f"{exc.retry_after:.1f}s (left pending)")
+            console.print(
+                f"account {account_id}: [yellow]rate limited[/yellow], retry in "
+                f"{exc.retry_after:.1f}s (left pending)"
+            )
         except ApiError as exc:
             console.print(f"account {account_id}: [red]failed[/red] {exc.message}")
 
@@ -79,8 +89,16 @@ def list_(limit: int = typer.Option(200, help="Most recent entries first.")) -> 
     for r in rows:
         pushes = ", ".join(f"{slug}:{status}" for slug, status in r["pushes"].items()) or "-"
         added = r["created_at"].strftime("%Y-%m-%d %H:%M") if r["created_at"] else ""
-        table.add_row(str(r["id"]), r["value"], r["kind"], r["scope"], r["source"] or "-",
-                      r["reason"][:60], pushes, added)
+        table.add_row(
+            str(r["id"]),
+            r["value"],
+            r["kind"],
+            r["scope"],
+            r["source"] or "-",
+            r["reason"][:60],
+            pushes,
+            added,
+        )
     console.print(table)
 
 

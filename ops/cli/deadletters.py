@@ -23,9 +23,16 @@ def list_(
     rows = list_dead_letters(None if status == "all" else status, limit=limit)
     table = Table("id", "created", "account", "task", "error", "attempts", "status", "reason")
     for d in rows:
-        table.add_row(str(d.id), d.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                      str(d.account_id or "-"), d.task_name, d.error_class, str(d.attempts),
-                      d.status, d.reason[:80])
+        table.add_row(
+            str(d.id),
+            d.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(d.account_id or "-"),
+            d.task_name,
+            d.error_class,
+            str(d.attempts),
+            d.status,
+            d.reason[:80],
+        )
     console.print(table if rows else f"no {status} dead letters")
 
 
@@ -39,11 +46,22 @@ def show(dead_letter_id: int) -> None:
         d = s.get(DeadLetter, dead_letter_id)
         if d is None:
             raise CliError(f"no dead letter {dead_letter_id}")
-        console.print_json(json.dumps({
-            "id": d.id, "task": d.task_name, "account_id": d.account_id, "status": d.status,
-            "error_class": d.error_class, "attempts": d.attempts, "reason": d.reason,
-            "payload": d.payload, "created_at": d.created_at.isoformat(),
-            "replayed_at": d.replayed_at.isoformat() if d.replayed_at else None}))
+        console.print_json(
+            json.dumps(
+                {
+                    "id": d.id,
+                    "task": d.task_name,
+                    "account_id": d.account_id,
+                    "status": d.status,
+                    "error_class": d.error_class,
+                    "attempts": d.attempts,
+                    "reason": d.reason,
+                    "payload": d.payload,
+                    "created_at": d.created_at.isoformat(),
+                    "replayed_at": d.replayed_at.isoformat() if d.replayed_at else None,
+                }
+            )
+        )
 
 
 @app.command()

@@ -41,8 +41,13 @@ def doctor() -> None:
         db_kind = s.resolved_database_url().split(":", 1)[0]
         rows.append(("database", True, f"{db_kind} reachable"))
         ok = current == head
-        rows.append(("migrations", ok, f"at {current}, head {head}" +
-                     ("" if ok else " — run `leadops db upgrade`")))
+        rows.append(
+            (
+                "migrations",
+                ok,
+                f"at {current}, head {head}" + ("" if ok else " — run `leadops db upgrade`"),
+            )
+        )
     except SQLAlchemyError as exc:
         rows.append(("database", False, str(exc).splitlines()[0]))
 

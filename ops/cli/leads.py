@@ -25,13 +25,26 @@ app = typer.Typer(no_args_is_help=True, help="Lead intake: outcomes and CSV impo
 PROBLEM_STATUSES = ("rejected", "blocked", "dead", "invalid_email", "unsubscribed", "unresolved")
 # CSV header -> Smartlead lead field; every other column becomes a custom field.
 COLUMN_ALIASES = {
-    "email": "email", "email_address": "email", "e-mail": "email",
-    "first_name": "first_name", "firstname": "first_name", "first name": "first_name",
-    "last_name": "last_name", "lastname": "last_name", "last name": "last_name",
-    "company_name": "company_name", "company": "company_name", "company name": "company_name",
-    "website": "website", "company_url": "company_url", "location": "location",
-    "linkedin_profile": "linkedin_profile", "linkedin": "linkedin_profile",
-    "linkedin_url": "linkedin_profile", "phone_number": "phone_number", "phone": "phone_number",
+    "email": "email",
+    "email_address": "email",
+    "e-mail": "email",
+    "first_name": "first_name",
+    "firstname": "first_name",
+    "first name": "first_name",
+    "last_name": "last_name",
+    "lastname": "last_name",
+    "last name": "last_name",
+    "company_name": "company_name",
+    "company": "company_name",
+    "company name": "company_name",
+    "website": "website",
+    "company_url": "company_url",
+    "location": "location",
+    "linkedin_profile": "linkedin_profile",
+    "linkedin": "linkedin_profile",
+    "linkedin_url": "linkedin_profile",
+    "phone_number": "phone_number",
+    "phone": "phone_number",
 }
 
 
@@ -53,28 +66,47 @@ def status(
     """Outcome counts per campaign, what is still buffered, and recent rejections."""
     acct = _account(account)
     with session_scope() as s:
-        q = (select(LeadOutcome.campaign_id, LeadOutcome.status, func.count())
-             .where(LeadOutcome.account_id == acct.id)
-             .group_by(LeadOutcome.campaign_id, LeadOutcome.status))
+        q = (
+            select(LeadOutcome.campaign_id, LeadOutcome.status, func.count())
+            .where(LeadOutcome.account_id == acct.id)
+            .group_by(LeadOutcome.campaign_id, LeadOutcome.status)
+        )
         if campaign:
             q = q.where(LeadOutcome.campaign_id == campaign)
         counts: dict[str, dict[str, int]] = {}
         for camp, st, n in s.execute(q).tuples():
             counts.setdefault(camp, {})[st] = n
-        pq = (select(LeadOutcome).where(LeadOutcome.account_id == acct.id,
-                                        LeadOutcome.status.in_(PROBLEM_STATUSES))
-              .order_by(LeadOutcome.updated_at.desc(), LeadOutcome.id.desc()).limit(recent))
+        pq = (
+            select(LeadOutcome)
+            .where(LeadOutcome.account_id == acct.id, LeadOutcome.status.in_(PROBLEM_STATUSES))
+            .order_by(LeadOutcome.updated_at.desc(), LeadOutcome.id.desc())
+            .limit(recent)
+        )
         if campaign:
             pq = pq.where(LeadOutcome.campaign_id == campaign)
-        problems = [(o.updated_at, o.campaign_id, o.email, o.status, o.reason)
-                    for o in s.scalars(pq)]
-        aq = (select(AuditLog).where(AuditLog.account_id == acct.id,
-                                     AuditLog.automation == "clay_intake",
-                                     AuditLog.action == "accept_lead")
-              .order_by(AuditLog.id.desc()).limit(recent))
-        refused = [(a.created_at, (a.details or {}).get("campaign_id") or "-", a.subject or "-",
-                    (a.details or {}).get("status", a.outcome), a.reason)
-                   for a in s.scalars(aq)]
+        problems = [
+            (o.updated_at, o.campaign_id, o.email, o.status, o.reason) for o in s.scalars(pq)
+        ]
+        aq = (
+            select(AuditLog)
+            .where(
+                AuditLog.account_id == acct.id,
+                AuditLog.automation == "clay_intake",
+                AuditLog.action == "accept_lead",
+            )
+            .order_by(AuditLog.id.desc())
+            .limit(recent)
+        )
+        refused = [
+            (
+                a.created_at,
+                (a.details or {}).get("campaign_id") or "-",
+                a.subject or "-",
+                (a.details or {}).get("status", a.outcome),
+                a.reason,
+            )
+            for a in s.scalars(aq)
+        ]
     statuses = ["pending", "added", "already_in_campaign", *PROBLEM_STATUSES]
     seen = {st for c in counts.values() for st in c}
     statuses += sorted(seen - set(statuses))
@@ -86,8 +118,9 @@ def status(
         table.add_row("(none)", *("0" for _ in statuses), "0")
     console.print(table)
     _print_buffer_state(acct.id)
-    rows = sorted(problems + [r for r in refused if r[3] == "rejected"],
-                  key=lambda r: str(r[0]), reverse=True)[:recent]
+    rows = sorted(
+        problems + [r for r in refused if r[3] == "rejected"], key=lambda r: str(r[0]), reverse=True
+    )[:recent]
     if rows:
         rt = Table("when", "campaign", "lead", "status", "reason", title="Recent rejections")
         for when, camp, email, st, reason in rows:
@@ -105,9 +138,11 @@ def _print_buffer_state(account_id: int) -> None:
         console.print(f"[yellow]buffer state unavailable:[/yellow] {type(exc).__name__}")
         return
     buffered = ", ".join(f"{c}: {n}" for c, n in state["buffered"].items()) or "none"
-    console.print(f"buffered: {buffered}; chunks in flight {state['inflight_chunks']}, "
-                  f"waiting halves {state['ready_chunks']}; re-sends after a worker fault "
-                  f"{state['resends']}")
+    console.print(
+        f"buffered: {buffered}; chunks in flight {state['inflight_chunks']}, "
+        f"waiting halves {state['ready_chunks']}; re-sends after a worker fault "
+        f"{state['resends']}"
+    )
 
 
 @dataclass
@@ -156,8 +191,9 @@ def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     account: str = typer.Option(..., "--account", "-a", help="Account slug."),
     campaign: str = typer.Option(..., "--campaign", "-c", help="Smartlead campaign id."),
-    wait: bool = typer.Option(True, "--wait/--no-wait",
-                              help="Wait until the workers have uploaded every accepted row."),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="Wait until the workers have uploaded every accepted row."
+    ),
     timeout: float = typer.Option(900, help="Seconds to wait for the upload."),
 ) -> None:
     """Upload a CSV (header row; an email column) to a campaign through the intake pipeline.
@@ -171,10 +207,12 @@ def import_(
     with _progress() as progress:
         task = progress.add_task("accepting rows", total=len(rows))
         for line, lead in rows:
-            res = submit_lead(acct.id, campaign, lead, source="csv",
-                              event_id=f"csv-{digest}-{line}")
-            results.append(RowResult(line, res.email or str(lead.get("email") or ""),
-                                     res.status, res.reason))
+            res = submit_lead(
+                acct.id, campaign, lead, source="csv", event_id=f"csv-{digest}-{line}"
+            )
+            results.append(
+                RowResult(line, res.email or str(lead.get("email") or ""), res.status, res.reason)
+            )
             progress.advance(task)
     buffered = [r for r in results if r.status == "buffered"]
     refused = [r for r in results if r.status != "buffered"]
@@ -189,8 +227,13 @@ def import_(
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def _wait_uploaded(account_id: int, campaign: str, emails: set[str], timeout: float) -> None:
@@ -200,19 +243,28 @@ def _wait_uploaded(account_id: int, campaign: str, emails: set[str], timeout: fl
         task = progress.add_task("uploading to Smartlead", total=len(emails))
         while True:
             with session_scope() as s:
-                final = dict(s.execute(
-                    select(LeadOutcome.status, func.count())
-                    .where(LeadOutcome.account_id == account_id,
-                           LeadOutcome.campaign_id == campaign,
-                           LeadOutcome.email.in_(emails))
-                    .group_by(LeadOutcome.status)).tuples().all())
+                final = dict(
+                    s.execute(
+                        select(LeadOutcome.status, func.count())
+                        .where(
+                            LeadOutcome.account_id == account_id,
+                            LeadOutcome.campaign_id == campaign,
+                            LeadOutcome.email.in_(emails),
+                        )
+                        .group_by(LeadOutcome.status)
+                    )
+                    .tuples()
+                    .all()
+                )
             done = sum(n for st, n in final.items() if st != "pending")
             progress.update(task, completed=done)
             if done >= len(emails):
                 break
             if time.monotonic() > deadline:
-                console.print("[yellow]still uploading[/yellow] (are workers running? "
-                              "`leadops up`); see `leadops leads status`")
+                console.print(
+                    "[yellow]still uploading[/yellow] (are workers running? "
+                    "`leadops up`); see `leadops leads status`"
+                )
                 break
             time.sleep(0.5)
     console.print("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(final.items())))

@@ -23,9 +23,11 @@ def _accounts_by_key() -> dict[str, list[str]]:
     try:
         with session_scope() as session:
             for a in session.scalars(select(Account).order_by(Account.id)):
-                for service, cred in (("smartlead", a.smartlead_api_key),
-                                      ("hubspot", a.hubspot_token),
-                                      ("slack", a.slack_webhook_url)):
+                for service, cred in (
+                    ("smartlead", a.smartlead_api_key),
+                    ("hubspot", a.hubspot_token),
+                    ("slack", a.slack_webhook_url),
+                ):
                     if cred:
                         out.setdefault(key_id(service, cred), []).append(a.slug)
     except Exception:  # no database yet: show the keys without their accounts
@@ -54,11 +56,21 @@ def limits(
         console.print_json(json.dumps(rows))
         return
     p = limiter.policy
-    table = Table("key", "service", "accounts", "windows used/limit", "penalty", "server budget",
-                  "admitted rt/bulk", "rescheduled", "429s", "waited s",
-                  title=f"shared limiter (padding {p.padding_ms:g} ms, margin {p.limit_margin}, "
-                        f"realtime reserve {p.realtime_reserve:.0%}, "
-                        f"max wait {limiter.max_wait * 1000:.0f} ms)")
+    table = Table(
+        "key",
+        "service",
+        "accounts",
+        "windows used/limit",
+        "penalty",
+        "server budget",
+        "admitted rt/bulk",
+        "rescheduled",
+        "429s",
+        "waited s",
+        title=f"shared limiter (padding {p.padding_ms:g} ms, margin {p.limit_margin}, "
+        f"realtime reserve {p.realtime_reserve:.0%}, "
+        f"max wait {limiter.max_wait * 1000:.0f} ms)",
+    )
     for r in rows:
         c = r["counters"]
 
@@ -66,13 +78,19 @@ def limits(
             return f"{c.get(prefix + ':realtime', 0):g}/{c.get(prefix + ':bulk', 0):g}"
 
         table.add_row(
-            r["key"], r["service"], ", ".join(r["accounts"]) or "-",
-            "  ".join(f"{w['used']}/{w['limit']} per {w['window'].split('/')[1]}"
-                      for w in r["windows"]),
+            r["key"],
+            r["service"],
+            ", ".join(r["accounts"]) or "-",
+            "  ".join(
+                f"{w['used']}/{w['limit']} per {w['window'].split('/')[1]}" for w in r["windows"]
+            ),
             f"[red]{r['penalty_seconds']:.1f}s[/red]" if r["penalty_seconds"] else "-",
-            "-" if r["header_remaining"] is None
+            "-"
+            if r["header_remaining"] is None
             else f"{r['header_remaining']} for {r['header_seconds']:.1f}s",
-            lanes("admitted"), lanes("deferred"), lanes("429"),
+            lanes("admitted"),
+            lanes("deferred"),
+            lanes("429"),
             f"{c.get('waited_s:realtime', 0) + c.get('waited_s:bulk', 0):.1f}",
         )
     console.print(table if rows else "no rate-limited key has been used yet")

@@ -50,8 +50,16 @@ def worker(
     unknown = set(queues.split(",")) - set(ALL_QUEUES)
     if unknown:
         raise CliError(f"unknown queue(s) {sorted(unknown)}; declared: {list(ALL_QUEUES)}")
-    argv = ["worker", "-Q", queues, "-l", loglevel, "-E",
-            "-c", str(concurrency or get_settings().worker_concurrency)]
+    argv = [
+        "worker",
+        "-Q",
+        queues,
+        "-l",
+        loglevel,
+        "-E",
+        "-c",
+        str(concurrency or get_settings().worker_concurrency),
+    ]
     if hostname:
         argv += ["-n", hostname]
     app.worker_main(argv)
@@ -76,8 +84,13 @@ def gateway(
     import uvicorn
 
     s = get_settings()
-    uvicorn.run("api_gateway.app:app", host=host or s.gateway_host, port=port or s.gateway_port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        "api_gateway.app:app",
+        host=host or s.gateway_host,
+        port=port or s.gateway_port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def flower(port: int = typer.Option(None, help="Default: LEADOPS_FLOWER_PORT.")) -> None:
@@ -87,14 +100,23 @@ def flower(port: int = typer.Option(None, help="Default: LEADOPS_FLOWER_PORT."))
 
     s = get_settings()
     os.environ["FLOWER_BASIC_AUTH"] = f"{s.flower_user}:{s.flower_password.get_secret_value()}"
-    app.start(["flower", f"--port={port or s.flower_port}", f"--address={s.flower_host}",
-               "--purge_offline_workers=60"])
+    app.start(
+        [
+            "flower",
+            f"--port={port or s.flower_port}",
+            f"--address={s.flower_host}",
+            "--purge_offline_workers=60",
+        ]
+    )
 
 
 def up(
     workers: int = typer.Option(2, "--workers", "-w", min=1, help="Worker processes to run."),
     no_flower: bool = typer.Option(False, "--no-flower", help="Do not start Flower."),
     concurrency: int = typer.Option(2, "--concurrency", "-c", min=1, help="Pool size per worker."),
+    sandbox: bool = typer.Option(
+        False, "--sandbox", help="Also run the Smartlead/HubSpot/Slack sandboxes (8900-8902)."
+    ),
 ) -> None:
     """Start gateway, N workers, Beat and Flower (and an embedded Redis when none is set);
     stop all of them on Ctrl-C or SIGTERM."""
@@ -114,28 +136,43 @@ def up(
     try:
         redis_url = stack.start_redis()
         migrate.upgrade(s.resolved_database_url())
+        sandboxes = (
+            stack.start_sandboxes({"smartlead": 8900, "hubspot": 8901, "slack": 8902})
+            if sandbox
+            else {}
+        )
         stack.spawn("gateway", "gateway")
         for i in range(workers):
-            stack.spawn(f"worker{i + 1}", "worker", "-c", str(concurrency),
-                        "-n", f"worker{i + 1}@%h")
+            stack.spawn(
+                f"worker{i + 1}", "worker", "-c", str(concurrency), "-n", f"worker{i + 1}@%h"
+            )
         stack.spawn("beat", "beat")
         if not no_flower:
             stack.spawn("flower", "flower")
         gw = f"http://{s.gateway_host}:{s.gateway_port}"
-        console.print(f"[bold]LeadOps up[/bold]: redis {_safe_url(redis_url)}"
-                      f"{' (embedded)' if stack.redis else ''}")
+        console.print(
+            f"[bold]LeadOps up[/bold]: redis {_safe_url(redis_url)}"
+            f"{' (embedded)' if stack.redis else ''}"
+        )
         console.print(f"  gateway  {gw}  (docs {gw}/docs)")
         if not no_flower:
-            console.print(f"  flower   http://{s.flower_host}:{s.flower_port}  "
-                          f"(user {s.flower_user})")
-        console.print(f"  workers  {workers} x {concurrency} processes; beat 1; logs {stack.log_dir}")
+            console.print(
+                f"  flower   http://{s.flower_host}:{s.flower_port}  (user {s.flower_user})"
+            )
+        console.print(
+            f"  workers  {workers} x {concurrency} processes; beat 1; logs {stack.log_dir}"
+        )
+        for name, url in sandboxes.items():
+            api = f"{url}/api/v1" if name == "smartlead" else url
+            console.print(f"  sandbox  {name:<9} {api}  (admin {url}/admin)")
         wait_for_http(f"{gw}/healthz", timeout=20)
         console.print("Ctrl-C to stop.")
         while not stopping:
             dead = stack.dead_children()
             if dead:
-                names = ", ".join(f"{c.name} (exit {c.proc.returncode}, log {c.log_path})"
-                                  for c in dead)
+                names = ", ".join(
+                    f"{c.name} (exit {c.proc.returncode}, log {c.log_path})" for c in dead
+                )
                 raise CliError(f"a role stopped: {names}")
             time.sleep(0.5)
     finally:

@@ -14,8 +14,9 @@ PORT_HELP = "Port on 127.0.0.1 (0 picks a free one)."
 @app.command()
 def smartlead(
     port: int = typer.Option(8900, help=PORT_HELP),
-    key: list[str] = typer.Option([], "--key", help="API key to register (repeatable); more "
-                                  "via POST /admin/keys."),
+    key: list[str] = typer.Option(
+        [], "--key", help="API key to register (repeatable); more via POST /admin/keys."
+    ),
 ) -> None:
     """Fake Smartlead API v1 under /api/v1, admin API under /admin."""
     from ops.sandbox.serve import run_forever
@@ -28,8 +29,9 @@ def smartlead(
 @app.command()
 def hubspot(
     port: int = typer.Option(8901, help=PORT_HELP),
-    token: list[str] = typer.Option([], "--token", help="Private-app token to accept "
-                                    "(repeatable); more via POST /admin/tokens."),
+    token: list[str] = typer.Option(
+        [], "--token", help="Private-app token to accept (repeatable); more via POST /admin/tokens."
+    ),
 ) -> None:
     """Fake HubSpot CRM API."""
     from ops.sandbox.hubspot import create_app

@@ -62,9 +62,15 @@ class Faults:
 
 
 class HubSpotSandbox:
-    def __init__(self, *, tokens: Mapping[str, Mapping[str, Any]] | Iterable[str] | None,
-                 accept_any_token: bool, limit: int, window_seconds: float,
-                 seed: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        tokens: Mapping[str, Mapping[str, Any]] | Iterable[str] | None,
+        accept_any_token: bool,
+        limit: int,
+        window_seconds: float,
+        seed: int | None,
+    ) -> None:
         self.default_limit, self.default_window = limit, window_seconds
         self.accept_any_token = accept_any_token
         self._initial_tokens = tokens
@@ -83,12 +89,21 @@ class HubSpotSandbox:
             opts = initial[tok] if isinstance(initial, Mapping) else {}
             self.add_token(tok, **opts)
 
-    def add_token(self, token: str, limit: int | None = None, window_seconds: float | None = None,
-                  portal: str = "default", daily_limit: int | None = None) -> str:
+    def add_token(
+        self,
+        token: str,
+        limit: int | None = None,
+        window_seconds: float | None = None,
+        portal: str = "default",
+        daily_limit: int | None = None,
+    ) -> str:
         with self.lock:
-            self.tokens[token] = TokenState(limit or self.default_limit,
-                                            window_seconds or self.default_window, portal,
-                                            daily_limit)
+            self.tokens[token] = TokenState(
+                limit or self.default_limit,
+                window_seconds or self.default_window,
+                portal,
+                daily_limit,
+            )
             self.portals.setdefault(portal, Portal())
         return token_id(token)
 
@@ -104,10 +119,13 @@ class HubSpotSandbox:
             if state is None and token and self.accept_any_token:
                 state = self.tokens[token] = TokenState(self.default_limit, self.default_window)
             if state is None:
-                raise CrmError(401, "INVALID_AUTHENTICATION",
-                               "Authentication credentials not found. This API supports OAuth "
-                               "2.0 authentication and you can find more details at "
-                               "https://developers.hubspot.com/docs/methods/auth/oauth-overview")
+                raise CrmError(
+                    401,
+                    "INVALID_AUTHENTICATION",
+                    "Authentication credentials not found. This API supports OAuth "
+                    "2.0 authentication and you can find more details at "
+                    "https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                )
             now = time.monotonic()
             scoped = [self.faults.get(token_id(token or "")), self.faults.get("*")]
             faults = next((f for f in scoped if f is not None and f.active(now)), Faults())
@@ -121,8 +139,9 @@ class HubSpotSandbox:
                 raise _rate_limited("DAILY", state)
             state.hits.append(now)
             state.day_count += 1
-            fail = faults.count > 0 or (faults.error_rate > 0 and
-                                        self.rng.random() < faults.error_rate)
+            fail = faults.count > 0 or (
+                faults.error_rate > 0 and self.rng.random() < faults.error_rate
+            )
             if faults.count > 0:
                 faults.count -= 1
             if fail:
@@ -130,11 +149,17 @@ class HubSpotSandbox:
             return self.portals[state.portal], state, faults.latency_ms / 1000
 
     def record(self, request: Request, body: Any, token: str | None) -> dict[str, Any]:
-        entry = {"method": request.method, "path": request.url.path,
-                 "query": {k: v for k, v in request.query_params.items()
-                           if k.lower() not in _SECRET_PARAMS},
-                 "body": body, "status": None,
-                 "token_id": token_id(token) if token else None, "at": time.time()}
+        entry = {
+            "method": request.method,
+            "path": request.url.path,
+            "query": {
+                k: v for k, v in request.query_params.items() if k.lower() not in _SECRET_PARAMS
+            },
+            "body": body,
+            "status": None,
+            "token_id": token_id(token) if token else None,
+            "at": time.time(),
+        }
         with self.lock:
             self.requests.append(entry)
         return entry
@@ -145,20 +170,35 @@ _SECRET_PARAMS = {"hapikey", "access_token", "token"}  # legacy query-string aut
 
 def _rate_limited(policy: str, state: TokenState) -> CrmError:
     what = "ten_secondly_rolling" if policy == "TEN_SECONDLY_ROLLING" else "daily"
-    return CrmError(429, "RATE_LIMITS", f"You have reached your {what} limit.",
-                    errorType="RATE_LIMIT", policyName=policy,
-                    groupName=f"publicapi:private-app:{state.portal}")
+    return CrmError(
+        429,
+        "RATE_LIMITS",
+        f"You have reached your {what} limit.",
+        errorType="RATE_LIMIT",
+        policyName=policy,
+        groupName=f"publicapi:private-app:{state.portal}",
+    )
 
 
-_FAULT_CATEGORIES = {400: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION",
-                     403: "MISSING_SCOPES", 404: "OBJECT_NOT_FOUND", 409: "CONFLICT",
-                     429: "RATE_LIMITS"}
+_FAULT_CATEGORIES = {
+    400: "VALIDATION_ERROR",
+    401: "INVALID_AUTHENTICATION",
+    403: "MISSING_SCOPES",
+    404: "OBJECT_NOT_FOUND",
+    409: "CONFLICT",
+    429: "RATE_LIMITS",
+}
 
 
 def _fault(status: int) -> CrmError:
     if status == 429:
-        return CrmError(429, "RATE_LIMITS", "You have reached your ten_secondly_rolling limit.",
-                        errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING")
+        return CrmError(
+            429,
+            "RATE_LIMITS",
+            "You have reached your ten_secondly_rolling limit.",
+            errorType="RATE_LIMIT",
+            policyName="TEN_SECONDLY_ROLLING",
+        )
     category = _FAULT_CATEGORIES.get(status, "INTERNAL_ERROR" if status >= 500 else "ERROR")
     return CrmError(status, category, f"Injected fault: {status} {category}")
 
@@ -170,8 +210,13 @@ def _bearer(request: Request) -> str | None:
 
 
 def _error_body(err: CrmError) -> dict[str, Any]:
-    return {"status": "error", "message": err.message, "correlationId": str(uuid.uuid4()),
-            "category": err.category, **err.extra}
+    return {
+        "status": "error",
+        "message": err.message,
+        "correlationId": str(uuid.uuid4()),
+        "category": err.category,
+        **err.extra,
+    }
 
 
 def _crm(handler: Handler) -> Callable[[Request], Any]:
@@ -189,10 +234,11 @@ def _crm(handler: Handler) -> Callable[[Request], Any]:
         headers: dict[str, str] = {}
         try:
             portal, state, latency = sb.admit(token)
-            headers = {"X-HubSpot-RateLimit-Max": str(state.limit),
-                       "X-HubSpot-RateLimit-Remaining": str(max(0, state.limit - len(state.hits))),
-                       "X-HubSpot-RateLimit-Interval-Milliseconds":
-                           str(int(state.window_seconds * 1000))}
+            headers = {
+                "X-HubSpot-RateLimit-Max": str(state.limit),
+                "X-HubSpot-RateLimit-Remaining": str(max(0, state.limit - len(state.hits))),
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(state.window_seconds * 1000)),
+            }
             if latency:
                 await asyncio.sleep(latency)
             if isinstance(body, str):
@@ -227,14 +273,16 @@ def get_contact(sb: HubSpotSandbox, portal: Portal, request: Request, body: Any)
     return 200, contact.to_api(_wanted(request))
 
 
-def create_contact(sb: HubSpotSandbox, portal: Portal, request: Request,
-                   body: Any) -> tuple[int, Any]:
+def create_contact(
+    sb: HubSpotSandbox, portal: Portal, request: Request, body: Any
+) -> tuple[int, Any]:
     contact = portal.create(_body_properties(body))
     return 201, contact.to_api(list(contact.properties))
 
 
-def update_contact(sb: HubSpotSandbox, portal: Portal, request: Request,
-                   body: Any) -> tuple[int, Any]:
+def update_contact(
+    sb: HubSpotSandbox, portal: Portal, request: Request, body: Any
+) -> tuple[int, Any]:
     contact = portal.find(request.path_params["contact_id"], request.query_params.get("idProperty"))
     if contact is None:
         raise CrmError(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.")
@@ -242,23 +290,30 @@ def update_contact(sb: HubSpotSandbox, portal: Portal, request: Request,
     return 200, contact.to_api(list(contact.properties))
 
 
-def batch_upsert(sb: HubSpotSandbox, portal: Portal, request: Request,
-                 body: Any) -> tuple[int, Any]:
+def batch_upsert(
+    sb: HubSpotSandbox, portal: Portal, request: Request, body: Any
+) -> tuple[int, Any]:
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results = []
     for contact, new in portal.batch_upsert(body):
         results.append({**contact.to_api(list(contact.properties)), "new": new})
-    return 200, {"status": "COMPLETE", "results": results, "startedAt": started,
-                 "completedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return 200, {
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": started,
+        "completedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
-def list_properties(sb: HubSpotSandbox, portal: Portal, request: Request,
-                    body: Any) -> tuple[int, Any]:
+def list_properties(
+    sb: HubSpotSandbox, portal: Portal, request: Request, body: Any
+) -> tuple[int, Any]:
     return 200, {"results": list(portal.properties.values())}
 
 
-def get_property(sb: HubSpotSandbox, portal: Portal, request: Request,
-                 body: Any) -> tuple[int, Any]:
+def get_property(
+    sb: HubSpotSandbox, portal: Portal, request: Request, body: Any
+) -> tuple[int, Any]:
     name = request.path_params["name"]
     prop = portal.properties.get(name)
     if prop is None:
@@ -266,21 +321,32 @@ def get_property(sb: HubSpotSandbox, portal: Portal, request: Request,
     return 200, prop
 
 
-def create_property(sb: HubSpotSandbox, portal: Portal, request: Request,
-                    body: Any) -> tuple[int, Any]:
+def create_property(
+    sb: HubSpotSandbox, portal: Portal, request: Request, body: Any
+) -> tuple[int, Any]:
     if not isinstance(body, dict):
         raise CrmError(400, "VALIDATION_ERROR", "body must be an object")
     return 201, portal.create_property(body)
 
 
-def create_app(*, tokens: Mapping[str, Mapping[str, Any]] | Iterable[str] | None = None,
-               accept_any_token: bool = False, limit: int = 100, window_seconds: float = 10.0,
-               seed: int | None = None) -> FastAPI:
+def create_app(
+    *,
+    tokens: Mapping[str, Mapping[str, Any]] | Iterable[str] | None = None,
+    accept_any_token: bool = False,
+    limit: int = 100,
+    window_seconds: float = 10.0,
+    seed: int | None = None,
+) -> FastAPI:
     """The sandbox app. A token is valid once registered (``tokens`` or ``POST /admin/tokens``);
     ``accept_any_token`` admits any Bearer token with the default limits (demos)."""
     app = FastAPI(title="HubSpot sandbox", docs_url=None, redoc_url=None)
-    sb = HubSpotSandbox(tokens=tokens, accept_any_token=accept_any_token, limit=limit,
-                        window_seconds=window_seconds, seed=seed)
+    sb = HubSpotSandbox(
+        tokens=tokens,
+        accept_any_token=accept_any_token,
+        limit=limit,
+        window_seconds=window_seconds,
+        seed=seed,
+    )
     app.state.sandbox = sb
     base = "/crm/v3/objects/contacts"
     props = "/crm/v3/properties/contacts"
@@ -298,8 +364,13 @@ def create_app(*, tokens: Mapping[str, Mapping[str, Any]] | Iterable[str] | None
 def _admin_routes(app: FastAPI, sb: HubSpotSandbox) -> None:
     @app.post("/admin/tokens")
     def add_token(body: dict[str, Any]) -> dict[str, Any]:
-        tid = sb.add_token(body["token"], body.get("limit"), body.get("window_seconds"),
-                           body.get("portal") or "default", body.get("daily_limit"))
+        tid = sb.add_token(
+            body["token"],
+            body.get("limit"),
+            body.get("window_seconds"),
+            body.get("portal") or "default",
+            body.get("daily_limit"),
+        )
         return {"token_id": tid}
 
     @app.get("/admin/contacts")
@@ -326,11 +397,13 @@ def _admin_routes(app: FastAPI, sb: HubSpotSandbox) -> None:
         key = token_id(body["token"]) if body.get("token") else "*"
         storm = float(body.get("storm_seconds") or 0)
         with sb.lock:
-            sb.faults[key] = Faults(error_rate=float(body.get("error_rate") or 0),
-                                    status=int(body.get("status") or 500),
-                                    count=int(body.get("count") or 0),
-                                    latency_ms=int(body.get("latency_ms") or 0),
-                                    storm_until=time.monotonic() + storm if storm else 0.0)
+            sb.faults[key] = Faults(
+                error_rate=float(body.get("error_rate") or 0),
+                status=int(body.get("status") or 500),
+                count=int(body.get("count") or 0),
+                latency_ms=int(body.get("latency_ms") or 0),
+                storm_until=time.monotonic() + storm if storm else 0.0,
+            )
         return {"ok": True, "scope": key}
 
     @app.get("/admin/requests")

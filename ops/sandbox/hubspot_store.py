@@ -13,22 +13,56 @@ from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_LIFECYCLE_STAGES = [
-    "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
-    "customer", "evangelist", "other",
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
 ]
-FIELD_TYPES = {"text", "textarea", "number", "date", "booleancheckbox", "checkbox", "radio",
-               "select", "phonenumber", "file", "calculation_equation", "html"}
+FIELD_TYPES = {
+    "text",
+    "textarea",
+    "number",
+    "date",
+    "booleancheckbox",
+    "checkbox",
+    "radio",
+    "select",
+    "phonenumber",
+    "file",
+    "calculation_equation",
+    "html",
+}
 PROPERTY_TYPES = {"string", "number", "date", "datetime", "enumeration", "bool", "phone_number"}
 READ_ONLY = {"hs_object_id", "createdate", "lastmodifieddate"}
-DEFAULT_RETURNED = ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate",
-                    "lastname"]
+DEFAULT_RETURNED = [
+    "createdate",
+    "email",
+    "firstname",
+    "hs_object_id",
+    "lastmodifieddate",
+    "lastname",
+]
 _BUILTIN = [
-    ("email", "Email"), ("firstname", "First Name"), ("lastname", "Last Name"),
-    ("company", "Company Name"), ("website", "Website URL"), ("phone", "Phone Number"),
-    ("jobtitle", "Job Title"), ("city", "City"), ("state", "State/Region"),
-    ("zip", "Postal Code"), ("country", "Country/Region"), ("industry", "Industry"),
-    ("numemployees", "Number of Employees"), ("hs_lead_status", "Lead Status"),
-    ("hs_object_id", "Record ID"), ("createdate", "Create Date"),
+    ("email", "Email"),
+    ("firstname", "First Name"),
+    ("lastname", "Last Name"),
+    ("company", "Company Name"),
+    ("website", "Website URL"),
+    ("phone", "Phone Number"),
+    ("jobtitle", "Job Title"),
+    ("city", "City"),
+    ("state", "State/Region"),
+    ("zip", "Postal Code"),
+    ("country", "Country/Region"),
+    ("industry", "Industry"),
+    ("numemployees", "Number of Employees"),
+    ("hs_lead_status", "Lead Status"),
+    ("hs_object_id", "Record ID"),
+    ("createdate", "Create Date"),
     ("lastmodifieddate", "Last Modified Date"),
 ]
 
@@ -54,8 +88,10 @@ def _as_value(value: Any) -> str:
 
 
 def _label(value: str) -> str:
-    special = {"marketingqualifiedlead": "Marketing Qualified Lead",
-               "salesqualifiedlead": "Sales Qualified Lead"}
+    special = {
+        "marketingqualifiedlead": "Marketing Qualified Lead",
+        "salesqualifiedlead": "Sales Qualified Lead",
+    }
     return special.get(value, value.replace("_", " ").title())
 
 
@@ -69,8 +105,13 @@ class Contact:
     def to_api(self, wanted: list[str] | None) -> dict[str, Any]:
         names = wanted if wanted else DEFAULT_RETURNED
         props = {n: (self.properties.get(n) or None) for n in names}
-        return {"id": self.id, "properties": props, "createdAt": self.created_at,
-                "updatedAt": self.updated_at, "archived": False}
+        return {
+            "id": self.id,
+            "properties": props,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "archived": False,
+        }
 
 
 @dataclass
@@ -91,8 +132,10 @@ class Portal:
     def set_lifecycle_stages(self, values: list[str]) -> None:
         self.lifecycle_stages = list(values)
         prop = _property("lifecyclestage", "Lifecycle Stage", "enumeration", "radio")
-        prop["options"] = [{"label": _label(v), "value": v, "displayOrder": i, "hidden": False}
-                           for i, v in enumerate(values)]
+        prop["options"] = [
+            {"label": _label(v), "value": v, "displayOrder": i, "hidden": False}
+            for i, v in enumerate(values)
+        ]
         self.properties["lifecyclestage"] = prop
 
     # ---- properties ---------------------------------------------------------------------
@@ -105,8 +148,11 @@ class Portal:
         if not isinstance(name, str) or name != name.lower() or " " in name:
             raise CrmError(400, "VALIDATION_ERROR", f"Invalid property name '{name}'")
         if body["type"] not in PROPERTY_TYPES or body["fieldType"] not in FIELD_TYPES:
-            raise CrmError(400, "VALIDATION_ERROR",
-                           f"Invalid type/fieldType {body['type']}/{body['fieldType']}")
+            raise CrmError(
+                400,
+                "VALIDATION_ERROR",
+                f"Invalid type/fieldType {body['type']}/{body['fieldType']}",
+            )
         if name in self.properties:
             raise CrmError(409, "OBJECT_ALREADY_EXISTS", f"Property named '{name}' already exists.")
         prop = _property(name, body["label"], body["type"], body["fieldType"], body["groupName"])
@@ -121,20 +167,31 @@ class Portal:
         for name, value in props.items():
             prop = self.properties.get(name)
             if prop is None:
-                problems.append(_invalid(name, "PROPERTY_DOESNT_EXIST",
-                                         f'Property "{name}" does not exist'))
+                problems.append(
+                    _invalid(name, "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+                )
             elif name in READ_ONLY:
-                problems.append(_invalid(name, "READ_ONLY_VALUE", f'"{name}" is a read only '
-                                         "property; its value cannot be set."))
+                problems.append(
+                    _invalid(
+                        name,
+                        "READ_ONLY_VALUE",
+                        f'"{name}" is a read only property; its value cannot be set.',
+                    )
+                )
             elif prop["type"] == "enumeration" and value not in (None, ""):
                 allowed = [o["value"] for o in prop["options"]]
                 if _as_value(value) not in allowed:
-                    problems.append(_invalid(name, "INVALID_OPTION",
-                                             f"{value!r} was not one of the allowed options: "
-                                             f"{allowed}"))
+                    problems.append(
+                        _invalid(
+                            name,
+                            "INVALID_OPTION",
+                            f"{value!r} was not one of the allowed options: {allowed}",
+                        )
+                    )
         if problems:
-            raise CrmError(400, "VALIDATION_ERROR",
-                           f"Property values were not valid: {json.dumps(problems)}")
+            raise CrmError(
+                400, "VALIDATION_ERROR", f"Property values were not valid: {json.dumps(problems)}"
+            )
         return {k: _as_value(v) for k, v in props.items()}
 
     # ---- contacts -----------------------------------------------------------------------
@@ -142,8 +199,11 @@ class Portal:
         if id_property in (None, "", "hs_object_id"):
             return self.contacts.get(contact_id)
         if id_property != "email":
-            raise CrmError(400, "VALIDATION_ERROR",
-                           f"Property {id_property} is not a unique identifier property")
+            raise CrmError(
+                400,
+                "VALIDATION_ERROR",
+                f"Property {id_property} is not a unique identifier property",
+            )
         cid = self.by_email.get(contact_id.strip().lower())
         return self.contacts.get(cid) if cid else None
 
@@ -151,8 +211,9 @@ class Portal:
         props = self.validate(raw)
         email = props.get("email", "").strip().lower()
         if email and email in self.by_email:
-            raise CrmError(409, "CONFLICT",
-                           f"Contact already exists. Existing ID: {self.by_email[email]}")
+            raise CrmError(
+                409, "CONFLICT", f"Contact already exists. Existing ID: {self.by_email[email]}"
+            )
         now = _now()
         cid = str(next(self._ids))
         contact = Contact(cid, {}, now, now)
@@ -165,9 +226,12 @@ class Portal:
         props = self.validate(raw)
         email = props.get("email", "").strip().lower()
         if email and self.by_email.get(email, contact.id) != contact.id:
-            raise CrmError(409, "CONFLICT",
-                           f"A contact with the email '{email}' already exists. Existing ID: "
-                           f"{self.by_email[email]}")
+            raise CrmError(
+                409,
+                "CONFLICT",
+                f"A contact with the email '{email}' already exists. Existing ID: "
+                f"{self.by_email[email]}",
+            )
         self._apply(contact, props)
         contact.updated_at = contact.properties["lastmodifieddate"] = _now()
         return contact
@@ -177,18 +241,24 @@ class Portal:
         if not isinstance(inputs, list) or not inputs:
             raise CrmError(400, "VALIDATION_ERROR", "inputs must be a non-empty list")
         if len(inputs) > 100:
-            raise CrmError(400, "VALIDATION_ERROR",
-                           f"Batch input size {len(inputs)} exceeds the limit of 100")
+            raise CrmError(
+                400, "VALIDATION_ERROR", f"Batch input size {len(inputs)} exceeds the limit of 100"
+            )
         seen: set[str] = set()
         for item in inputs:
-            if (not isinstance(item, dict) or item.get("idProperty") != "email"
-                    or not item.get("id")):
-                raise CrmError(400, "VALIDATION_ERROR",
-                               "each input needs an id and idProperty 'email'")
+            if (
+                not isinstance(item, dict)
+                or item.get("idProperty") != "email"
+                or not item.get("id")
+            ):
+                raise CrmError(
+                    400, "VALIDATION_ERROR", "each input needs an id and idProperty 'email'"
+                )
             key = str(item["id"]).strip().lower()
             if key in seen:
-                raise CrmError(400, "VALIDATION_ERROR", f"Duplicate IDs found in batch input: "
-                                                        f"[{key}]")
+                raise CrmError(
+                    400, "VALIDATION_ERROR", f"Duplicate IDs found in batch input: [{key}]"
+                )
             seen.add(key)
             self.validate(item.get("properties") or {})
         out = []
@@ -226,13 +296,28 @@ class Portal:
         return order.index(value) >= order.index(current)
 
 
-def _property(name: str, label: str, type_: str, field_type: str,
-              group: str = "contactinformation") -> dict[str, Any]:
-    return {"name": name, "label": label, "type": type_, "fieldType": field_type,
-            "groupName": group, "options": [], "hidden": False, "calculated": False,
-            "hasUniqueValue": name == "email", "formField": True}
+def _property(
+    name: str, label: str, type_: str, field_type: str, group: str = "contactinformation"
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": type_,
+        "fieldType": field_type,
+        "groupName": group,
+        "options": [],
+        "hidden": False,
+        "calculated": False,
+        "hasUniqueValue": name == "email",
+        "formField": True,
+    }
 
 
 def _invalid(name: str, error: str, message: str) -> dict[str, Any]:
-    return {"isValid": False, "message": message, "error": error, "name": name,
-            "localizedErrorMessage": message}
+    return {
+        "isValid": False,
+        "message": message,
+        "error": error,
+        "name": name,
+        "localizedErrorMessage": message,
+    }

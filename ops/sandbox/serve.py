@@ -34,8 +34,9 @@ def _redact_uvicorn_logs() -> None:
 
 
 @contextmanager
-def serve(app: Any, port: int = 0, *, host: str = "127.0.0.1",
-          startup_timeout: float = 10.0) -> Iterator[str]:
+def serve(
+    app: Any, port: int = 0, *, host: str = "127.0.0.1", startup_timeout: float = 10.0
+) -> Iterator[str]:
     """Serve ``app`` until the block ends; yield its base URL (``http://127.0.0.1:PORT``).
 
     ``port=0`` picks a free port: the socket is bound here, so the URL is known before uvicorn
@@ -46,11 +47,13 @@ def serve(app: Any, port: int = 0, *, host: str = "127.0.0.1",
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name=f"sandbox-{actual_port}", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"sandbox-{actual_port}", daemon=True
+    )
     thread.start()
     try:
         deadline = time.monotonic() + startup_timeout

@@ -33,10 +33,20 @@ MAX_FIELD_TEXT = 2000
 MAX_CONTEXT_ELEMENTS = 10
 MAX_TEXT = 40000
 
-DEFAULT_BODIES = {400: "invalid_payload", 403: "action_prohibited", 404: "channel_not_found",
-                  410: "channel_is_archived", 429: "rate_limited", 500: "rollup_error"}
-STATES = {"archived": (410, "channel_is_archived"), "prohibited": (403, "action_prohibited"),
-          "not_found": (404, "channel_not_found"), "no_service": (404, "no_service")}
+DEFAULT_BODIES = {
+    400: "invalid_payload",
+    403: "action_prohibited",
+    404: "channel_not_found",
+    410: "channel_is_archived",
+    429: "rate_limited",
+    500: "rollup_error",
+}
+STATES = {
+    "archived": (410, "channel_is_archived"),
+    "prohibited": (403, "action_prohibited"),
+    "not_found": (404, "channel_not_found"),
+    "no_service": (404, "no_service"),
+}
 
 
 def webhook_id(path: str) -> str:
@@ -57,8 +67,9 @@ class Fault:
 
 
 class SlackSandbox:
-    def __init__(self, *, webhooks: Iterable[str] | None, rate_per_second: float,
-                 burst: int) -> None:
+    def __init__(
+        self, *, webhooks: Iterable[str] | None, rate_per_second: float, burst: int
+    ) -> None:
         self.rate, self.burst = rate_per_second, burst
         self._initial = list(webhooks) if webhooks is not None else None
         self.lock = threading.Lock()
@@ -68,7 +79,8 @@ class SlackSandbox:
         with self.lock:
             # None: every path is a live webhook; else only the registered ones.
             self.webhooks: dict[str, str] | None = (
-                {webhook_id(p): "ok" for p in self._initial} if self._initial is not None else None)
+                {webhook_id(p): "ok" for p in self._initial} if self._initial is not None else None
+            )
             self.buckets: dict[str, Bucket] = {}
             self.faults: dict[str, Fault] = {}
             self.messages: list[dict[str, Any]] = []
@@ -98,8 +110,9 @@ class SlackSandbox:
                 return self._refuse(wid, *STATES[state])
             wait = self.take(wid)
             if wait > 0:
-                return self._refuse(wid, 429, "rate_limited",
-                                    {"Retry-After": str(max(1, math.ceil(wait)))})
+                return self._refuse(
+                    wid, 429, "rate_limited", {"Retry-After": str(max(1, math.ceil(wait)))}
+                )
             try:
                 payload = json.loads(raw)
             except ValueError:
@@ -107,14 +120,20 @@ class SlackSandbox:
             problem = validate_payload(payload)
             if problem:
                 return self._refuse(wid, 400, problem)
-            self.messages.append({"webhook_id": wid, "text": payload.get("text"),
-                                  "blocks": payload.get("blocks"), "at": time.time()})
+            self.messages.append(
+                {
+                    "webhook_id": wid,
+                    "text": payload.get("text"),
+                    "blocks": payload.get("blocks"),
+                    "at": time.time(),
+                }
+            )
             return 200, "ok", {}
 
-    def _refuse(self, wid: str, status: int, body: str,
-                headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
-        self.refused.append({"webhook_id": wid, "status": status, "body": body,
-                             "at": time.time()})
+    def _refuse(
+        self, wid: str, status: int, body: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, str, dict[str, str]]:
+        self.refused.append({"webhook_id": wid, "status": status, "body": body, "at": time.time()})
         return status, body, headers or {}
 
 
@@ -135,8 +154,12 @@ def validate_payload(payload: Any) -> str | None:
 
 
 def _text_ok(obj: Any, limit: int, kinds: tuple[str, ...] = ("plain_text", "mrkdwn")) -> bool:
-    return (isinstance(obj, dict) and obj.get("type") in kinds and isinstance(obj.get("text"), str)
-            and 0 < len(obj["text"]) <= limit)
+    return (
+        isinstance(obj, dict)
+        and obj.get("type") in kinds
+        and isinstance(obj.get("text"), str)
+        and 0 < len(obj["text"]) <= limit
+    )
 
 
 def _block_ok(block: Any) -> bool:
@@ -160,13 +183,17 @@ def _block_ok(block: Any) -> bool:
         return True
     if kind == "context":
         elements = block.get("elements")
-        return (isinstance(elements, list) and 0 < len(elements) <= MAX_CONTEXT_ELEMENTS
-                and all(_text_ok(e, MAX_SECTION_TEXT) for e in elements))
+        return (
+            isinstance(elements, list)
+            and 0 < len(elements) <= MAX_CONTEXT_ELEMENTS
+            and all(_text_ok(e, MAX_SECTION_TEXT) for e in elements)
+        )
     return False
 
 
-def create_app(*, webhooks: Iterable[str] | None = None, rate_per_second: float = 1.0,
-               burst: int = 3) -> FastAPI:
+def create_app(
+    *, webhooks: Iterable[str] | None = None, rate_per_second: float = 1.0, burst: int = 3
+) -> FastAPI:
     """The sandbox app. ``webhooks`` None: every ``/services/...`` path is a live webhook."""
     app = FastAPI(title="Slack webhook sandbox", docs_url=None, redoc_url=None)
     sb = SlackSandbox(webhooks=webhooks, rate_per_second=rate_per_second, burst=burst)
@@ -203,8 +230,11 @@ def create_app(*, webhooks: Iterable[str] | None = None, rate_per_second: float 
         key = webhook_id(body["path"]) if body.get("path") else "*"
         status = int(body.get("status") or 500)
         with sb.lock:
-            sb.faults[key] = Fault(status, int(body.get("count") or 1),
-                                   body.get("body") or DEFAULT_BODIES.get(status, "error"))
+            sb.faults[key] = Fault(
+                status,
+                int(body.get("count") or 1),
+                body.get("body") or DEFAULT_BODIES.get(status, "error"),
+            )
         return {"ok": True, "scope": key}
 
     @app.post("/admin/reset")

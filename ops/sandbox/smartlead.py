@@ -80,8 +80,13 @@ def cannot(method: str, path: str) -> HTMLResponse:
 def create_app(*, keys: Iterable[str] = (), clock: Callable[[], float] | None = None) -> FastAPI:
     """The sandbox app. ``keys`` are registered with the default limits; ``clock`` (monotonic
     seconds) drives the rate limiter and the storm fault."""
-    app = FastAPI(title="Smartlead sandbox", openapi_url=None, docs_url=None, redoc_url=None,
-                  redirect_slashes=False)
+    app = FastAPI(
+        title="Smartlead sandbox",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        redirect_slashes=False,
+    )
     state = SandboxState(clock=clock) if clock else SandboxState()
     app.state.sandbox = state
     for api_key in keys:
@@ -106,12 +111,14 @@ def create_app(*, keys: Iterable[str] = (), clock: Callable[[], float] | None = 
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "value"
-        return JSONResponse({"error": f'"{where}" {first.get("msg", "is invalid")}'},
-                            status_code=400)
+        return JSONResponse(
+            {"error": f'"{where}" {first.get("msg", "is invalid")}'}, status_code=400
+        )
 
     @app.middleware("http")
-    async def _gatekeeper(request: Request,
-                          call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def _gatekeeper(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         if not request.url.path.startswith(API_PREFIX + "/"):
             if request.url.path.startswith("/admin/"):
                 return await call_next(request)
@@ -121,8 +128,9 @@ def create_app(*, keys: Iterable[str] = (), clock: Callable[[], float] | None = 
     return app
 
 
-async def _api_request(state: SandboxState, request: Request,
-                       call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def _api_request(
+    state: SandboxState, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     api_key = request.query_params.get("api_key") or ""
     with state.lock:
         key = state.keys.get(api_key)
@@ -137,19 +145,27 @@ async def _api_request(state: SandboxState, request: Request,
             answer = JSONResponse({"message": "Invalid API Key"}, status_code=401)
         elif now < faults.storm_until:
             wait = max(1, math.ceil(faults.storm_until - now))
-            answer = JSONResponse({"message": "Rate limit exceeded"}, status_code=429,
-                                  headers={"Retry-After": str(wait), "x-ratelimit-remaining": "0",
-                                           "x-ratelimit-reset": str(wait)})
+            answer = JSONResponse(
+                {"message": "Rate limit exceeded"},
+                status_code=429,
+                headers={
+                    "Retry-After": str(wait),
+                    "x-ratelimit-remaining": "0",
+                    "x-ratelimit-reset": str(wait),
+                },
+            )
         else:
             decision = key.limiter.check_and_record(now)
             if not decision.allowed:
                 answer = JSONResponse(
                     {"message": f"Rate limit exceeded. Retry after {decision.retry_after}s"},
-                    status_code=429)
+                    status_code=429,
+                )
             elif faults.error_rate and faults.rng.random() < faults.error_rate:
                 status = faults.rng.choice(faults.error_statuses)
-                answer = JSONResponse({"error": "Internal Server Error (sandbox fault)"},
-                                      status_code=status)
+                answer = JSONResponse(
+                    {"error": "Internal Server Error (sandbox fault)"}, status_code=status
+                )
         latency = faults.latency_ms / 1000.0
     request.state.key = key
     if answer is None:

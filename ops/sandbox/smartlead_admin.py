@@ -70,11 +70,18 @@ async def add_key(request: Request) -> Any:
     body = await _json(request)
     if not body.get("api_key"):
         raise joi('"api_key" is required')
-    key = _state(request).add_key(body["api_key"], body.get("limits"),
-                                  body.get("max_leads_per_request"), body.get("webhook_secret"),
-                                  body.get("seed"))
-    return {"key_hash": key.hash, "limits": [list(w) for w in key.limiter.windows],
-            "max_leads_per_request": key.max_leads_per_request}
+    key = _state(request).add_key(
+        body["api_key"],
+        body.get("limits"),
+        body.get("max_leads_per_request"),
+        body.get("webhook_secret"),
+        body.get("seed"),
+    )
+    return {
+        "key_hash": key.hash,
+        "limits": [list(w) for w in key.limiter.windows],
+        "max_leads_per_request": key.max_leads_per_request,
+    }
 
 
 @router.post("/campaigns")
@@ -82,8 +89,12 @@ async def add_campaign(request: Request) -> Any:
     body = await _json(request)
     state = _state(request)
     with state.lock:
-        camp = state.create_campaign(_key(state, body.get("api_key")), body.get("name"),
-                                     body.get("client_id"), body.get("status") or "DRAFTED")
+        camp = state.create_campaign(
+            _key(state, body.get("api_key")),
+            body.get("name"),
+            body.get("client_id"),
+            body.get("status") or "DRAFTED",
+        )
     return {"id": camp.id}
 
 
@@ -92,10 +103,16 @@ async def campaign_detail(request: Request, campaign_id: int) -> Any:
     state = _state(request)
     with state.lock:
         camp, _ = _campaign(state, campaign_id)
-        return {**camp.as_campaign(), "deleted": camp.deleted, "schedule": camp.schedule,
-                "settings": camp.settings, "sequences": camp.sequences,
-                "mailbox_ids": camp.mailbox_ids, "webhooks": list(camp.webhooks.values()),
-                "activity": {d: dict(c) for d, c in camp.activity.items()}}
+        return {
+            **camp.as_campaign(),
+            "deleted": camp.deleted,
+            "schedule": camp.schedule,
+            "settings": camp.settings,
+            "sequences": camp.sequences,
+            "mailbox_ids": camp.mailbox_ids,
+            "webhooks": list(camp.webhooks.values()),
+            "activity": {d: dict(c) for d, c in camp.activity.items()},
+        }
 
 
 @router.delete("/campaigns/{campaign_id}")
@@ -131,17 +148,25 @@ async def add_mailbox(request: Request) -> Any:
         key = _key(state, body.get("api_key"))
         box_id = state.next_id("mailbox", start=2000)
         key.mailboxes[box_id] = {
-            "id": box_id, "created_at": now_iso(), "from_name": body.get("from_name", "Sender"),
-            "from_email": body.get("email"), "username": body.get("email"), "type": "SMTP",
-            "smtp_host": "smtp.sandbox.test", "imap_host": "imap.sandbox.test",
+            "id": box_id,
+            "created_at": now_iso(),
+            "from_name": body.get("from_name", "Sender"),
+            "from_email": body.get("email"),
+            "username": body.get("email"),
+            "type": "SMTP",
+            "smtp_host": "smtp.sandbox.test",
+            "imap_host": "imap.sandbox.test",
             "client_id": body.get("client_id"),
             "message_per_day": body.get("message_per_day", 40),
             "daily_sent_count": body.get("daily_sent_count", 0),
             "is_smtp_success": body.get("is_smtp_success", True),
             "is_imap_success": body.get("is_imap_success", True),
-            "warmup_details": {"status": body.get("warmup_status", "ACTIVE"),
-                               "warmup_reputation": body.get("reputation", "100%"),
-                               "total_sent_count": 0, "total_spam_count": 0},
+            "warmup_details": {
+                "status": body.get("warmup_status", "ACTIVE"),
+                "warmup_reputation": body.get("reputation", "100%"),
+                "total_sent_count": 0,
+                "total_spam_count": 0,
+            },
         }
     return {"id": box_id}
 
@@ -166,10 +191,13 @@ async def set_faults(request: Request) -> Any:
             f.unauthorized = bool(body["unauthorized"])
         if body.get("seed") is not None:
             f.rng.seed(body["seed"])
-        return {"error_rate": f.error_rate, "error_statuses": list(f.error_statuses),
-                "latency_ms": f.latency_ms,
-                "storm_remaining": max(0.0, f.storm_until - state.clock()),
-                "unauthorized": f.unauthorized}
+        return {
+            "error_rate": f.error_rate,
+            "error_statuses": list(f.error_statuses),
+            "latency_ms": f.latency_ms,
+            "storm_remaining": max(0.0, f.storm_until - state.clock()),
+            "unauthorized": f.unauthorized,
+        }
 
 
 @router.get("/stats")
@@ -208,13 +236,19 @@ def _stat_row(camp: CampaignState, key: KeyState, email: str) -> dict[str, Any]:
             return row
     lead = key.leads[email]
     step = camp.sequences[0] if camp.sequences else {}
-    row = {"lead_email": email,
-           "lead_name": " ".join(filter(None, [lead.get("first_name"), lead.get("last_name")])),
-           "sequence_number": step.get("seq_number", 1),
-           "email_subject": step.get("subject", "Hello"), "sent_time": now_iso(),
-           "open_time": None, "click_time": None, "reply_time": None,
-           "is_unsubscribed": False, "is_bounced": False,
-           "message_id": f"<{camp.id}.{lead['id']}@sandbox.test>"}
+    row = {
+        "lead_email": email,
+        "lead_name": " ".join(filter(None, [lead.get("first_name"), lead.get("last_name")])),
+        "sequence_number": step.get("seq_number", 1),
+        "email_subject": step.get("subject", "Hello"),
+        "sent_time": now_iso(),
+        "open_time": None,
+        "click_time": None,
+        "reply_time": None,
+        "is_unsubscribed": False,
+        "is_bounced": False,
+        "message_id": f"<{camp.id}.{lead['id']}@sandbox.test>",
+    }
     camp.stats.append(row)
     return row
 
@@ -227,8 +261,11 @@ async def simulate_send(request: Request) -> Any:
     with state.lock:
         camp, key = _campaign(state, body.get("campaign_id"))
         day = _day(body)
-        emails = [e.lower() for e in body.get("emails") or
-                  [e for e, m in camp.leads.items() if m["status"] == "STARTED"]]
+        emails = [
+            e.lower()
+            for e in body.get("emails")
+            or [e for e, m in camp.leads.items() if m["status"] == "STARTED"]
+        ]
         for email in emails:
             _, m = _lead_map(camp, email)
             row = _stat_row(camp, key, email)
@@ -268,18 +305,36 @@ async def simulate_reply(request: Request) -> Any:
         lead = key.leads[email]
         text = body.get("text") or "Thanks, tell me more."
         payload = {
-            "event_type": "EMAIL_REPLY", "event_timestamp": stamp,
-            "sl_email_lead_id": lead["id"], "sl_email_lead_map_id": m["campaign_lead_map_id"],
-            "sl_lead_email": email, "from_email": _sender(camp, key), "to_email": email,
-            "to_name": lead.get("first_name") or "", "subject": f"Re: {row['email_subject']}",
-            "campaign_id": camp.id, "campaign_name": camp.name, "campaign_status": camp.status,
-            "sequence_number": row["sequence_number"], "client_id": camp.client_id,
-            "sent_message": {"message_id": row["message_id"], "html": "<p>Hello</p>",
-                             "text": "Hello", "time": row["sent_time"]},
-            "reply_message": {"message_id": f"<reply.{m['campaign_lead_map_id']}@lead.test>",
-                              "html": f"<p>{text}</p>", "text": text, "time": stamp},
+            "event_type": "EMAIL_REPLY",
+            "event_timestamp": stamp,
+            "sl_email_lead_id": lead["id"],
+            "sl_email_lead_map_id": m["campaign_lead_map_id"],
+            "sl_lead_email": email,
+            "from_email": _sender(camp, key),
+            "to_email": email,
+            "to_name": lead.get("first_name") or "",
+            "subject": f"Re: {row['email_subject']}",
+            "campaign_id": camp.id,
+            "campaign_name": camp.name,
+            "campaign_status": camp.status,
+            "sequence_number": row["sequence_number"],
+            "client_id": camp.client_id,
+            "sent_message": {
+                "message_id": row["message_id"],
+                "html": "<p>Hello</p>",
+                "text": "Hello",
+                "time": row["sent_time"],
+            },
+            "reply_message": {
+                "message_id": f"<reply.{m['campaign_lead_map_id']}@lead.test>",
+                "html": f"<p>{text}</p>",
+                "text": text,
+                "time": stamp,
+            },
             "app_url": f"https://app.smartlead.ai/app/master-inbox?leadMap={m['campaign_lead_map_id']}",
-            "reply_body": text, "preview_text": text[:100], "time_replied": stamp,
+            "reply_body": text,
+            "preview_text": text[:100],
+            "time_replied": stamp,
         }
     return await _deliver(state, camp, key, "EMAIL_REPLY", payload, body)
 
@@ -300,21 +355,36 @@ async def simulate_category(request: Request) -> Any:
         lead = key.leads[email]
         row = _stat_row(camp, key, email)
         payload: dict[str, Any] = {
-            "event_type": "LEAD_CATEGORY_UPDATED", "event_timestamp": now_iso(),
-            "lead_id": lead["id"], "campaign_id": camp.id, "campaign_name": camp.name,
-            "client_id": camp.client_id, "to_email": email,
-            "to_name": lead.get("first_name") or "", "from_email": _sender(camp, key),
-            "lead_category": {"old_id": old_id, "old_name": CATEGORIES.get(old_id or 0),
-                              "new_id": new_id, "new_name": CATEGORIES[new_id]},
-            "lead_data": lead_view(key, email), "history": [],
-            "last_reply": {"message_id": f"<reply.{m['campaign_lead_map_id']}@lead.test>",
-                           "time": row["reply_time"], "text": body.get("text") or ""},
+            "event_type": "LEAD_CATEGORY_UPDATED",
+            "event_timestamp": now_iso(),
+            "lead_id": lead["id"],
+            "campaign_id": camp.id,
+            "campaign_name": camp.name,
+            "client_id": camp.client_id,
+            "to_email": email,
+            "to_name": lead.get("first_name") or "",
+            "from_email": _sender(camp, key),
+            "lead_category": {
+                "old_id": old_id,
+                "old_name": CATEGORIES.get(old_id or 0),
+                "new_id": new_id,
+                "new_name": CATEGORIES[new_id],
+            },
+            "lead_data": lead_view(key, email),
+            "history": [],
+            "last_reply": {
+                "message_id": f"<reply.{m['campaign_lead_map_id']}@lead.test>",
+                "time": row["reply_time"],
+                "text": body.get("text") or "",
+            },
         }
         if body.get("legacy_fields"):
-            payload.update({"lead_email": email, "lead_category_id": new_id,
-                            "category": CATEGORIES[new_id]})
-    return await _deliver(state, camp, key, "LEAD_CATEGORY_UPDATED", payload, body,
-                          category=CATEGORIES[new_id])
+            payload.update(
+                {"lead_email": email, "lead_category_id": new_id, "category": CATEGORIES[new_id]}
+            )
+    return await _deliver(
+        state, camp, key, "LEAD_CATEGORY_UPDATED", payload, body, category=CATEGORIES[new_id]
+    )
 
 
 @router.post("/simulate/unsubscribe")
@@ -329,38 +399,63 @@ async def simulate_unsubscribe(request: Request) -> Any:
         _stat_row(camp, key, email)["is_unsubscribed"] = True
         camp.count(_day(body), "unsubscribed")
         payload = {
-            "event_type": "LEAD_UNSUBSCRIBED", "event_timestamp": now_iso(),
-            "lead_email": email, "sl_lead_email": email, "sl_email_lead_id": key.leads[email]["id"],
-            "sl_email_lead_map_id": m["campaign_lead_map_id"], "campaign_id": camp.id,
-            "campaign_name": camp.name, "client_id": camp.client_id,
-            "from_email": _sender(camp, key), "to_email": email,
+            "event_type": "LEAD_UNSUBSCRIBED",
+            "event_timestamp": now_iso(),
+            "lead_email": email,
+            "sl_lead_email": email,
+            "sl_email_lead_id": key.leads[email]["id"],
+            "sl_email_lead_map_id": m["campaign_lead_map_id"],
+            "campaign_id": camp.id,
+            "campaign_name": camp.name,
+            "client_id": camp.client_id,
+            "from_email": _sender(camp, key),
+            "to_email": email,
         }
     return await _deliver(state, camp, key, "LEAD_UNSUBSCRIBED", payload, body)
 
 
-async def _deliver(state: SandboxState, camp: CampaignState, key: KeyState, event: str,
-                   payload: dict[str, Any], options: dict[str, Any],
-                   category: str | None = None) -> dict[str, Any]:
+async def _deliver(
+    state: SandboxState,
+    camp: CampaignState,
+    key: KeyState,
+    event: str,
+    payload: dict[str, Any],
+    options: dict[str, Any],
+    category: str | None = None,
+) -> dict[str, Any]:
     """POST the payload to each matching webhook (``repeat`` times, like Smartlead's retries);
     ``sign: true`` adds ``X-Smartlead-Signature: sha256=<HMAC>`` with the key's secret."""
     with state.lock:
-        hooks = [h for h in camp.webhooks.values() if event in h["event_types"]
-                 and (category is None or not h["categories"] or category in h["categories"])]
+        hooks = [
+            h
+            for h in camp.webhooks.values()
+            if event in h["event_types"]
+            and (category is None or not h["categories"] or category in h["categories"])
+        ]
     results = []
     sent: dict[str, Any] = {**payload, "secret_key": key.webhook_secret}
     async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT, trust_env=False) as client:
         for hook in hooks:
-            sent = {**payload, "webhook_id": hook["id"], "webhook_name": hook["name"],
-                    "secret_key": key.webhook_secret}
+            sent = {
+                **payload,
+                "webhook_id": hook["id"],
+                "webhook_name": hook["name"],
+                "secret_key": key.webhook_secret,
+            }
             raw = json.dumps(sent).encode()
             headers = {"Content-Type": "application/json", "User-Agent": "Smartlead-Sandbox"}
             if options.get("sign"):
                 digest = hmac.new(key.webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
                 headers["X-Smartlead-Signature"] = f"sha256={digest}"
             for attempt in range(1, max(1, int(options.get("repeat") or 1)) + 1):
-                record: dict[str, Any] = {"webhook_id": hook["id"], "url": hook["webhook_url"],
-                                          "event_type": event, "attempt": attempt,
-                                          "status_code": None, "error": None}
+                record: dict[str, Any] = {
+                    "webhook_id": hook["id"],
+                    "url": hook["webhook_url"],
+                    "event_type": event,
+                    "attempt": attempt,
+                    "status_code": None,
+                    "error": None,
+                }
                 try:
                     resp = await client.post(hook["webhook_url"], content=raw, headers=headers)
                     record["status_code"] = resp.status_code

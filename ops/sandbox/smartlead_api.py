@@ -16,13 +16,28 @@ from fastapi import APIRouter, Request, Response
 from ops.sandbox.smartlead_state import KeyState, SandboxState, joi, now_iso
 
 router = APIRouter()
-CAMPAIGN_SETTINGS = ("track_settings", "stop_lead_settings", "unsubscribe_text",
-                     "send_as_plain_text", "follow_up_percentage", "client_id",
-                     "enable_ai_esp_matching", "force_plain_text",
-                     "auto_pause_domain_leads_on_reply", "ignore_ss_mailbox_sending_limit",
-                     "bounce_autopause_threshold", "out_of_office_detection_settings")
-SCHEDULE_REQUIRED = ("timezone", "days_of_the_week", "start_hour", "end_hour",
-                     "min_time_btw_emails", "max_new_leads_per_day")
+CAMPAIGN_SETTINGS = (
+    "track_settings",
+    "stop_lead_settings",
+    "unsubscribe_text",
+    "send_as_plain_text",
+    "follow_up_percentage",
+    "client_id",
+    "enable_ai_esp_matching",
+    "force_plain_text",
+    "auto_pause_domain_leads_on_reply",
+    "ignore_ss_mailbox_sending_limit",
+    "bounce_autopause_threshold",
+    "out_of_office_detection_settings",
+)
+SCHEDULE_REQUIRED = (
+    "timezone",
+    "days_of_the_week",
+    "start_hour",
+    "end_hour",
+    "min_time_btw_emails",
+    "max_new_leads_per_day",
+)
 STATUS_COMMANDS = {"START": "ACTIVE", "PAUSED": "PAUSED", "STOPPED": "STOPPED"}
 PAGE_MAX = 100
 
@@ -73,9 +88,13 @@ async def list_campaigns(request: Request) -> Any:
     state, key = _ctx(request)
     client_id = request.query_params.get("client_id")
     with state.lock:
-        return [c.as_campaign() for c in state.campaigns.values()
-                if c.api_key == key.api_key and not c.deleted
-                and (client_id is None or str(c.client_id) == client_id)]
+        return [
+            c.as_campaign()
+            for c in state.campaigns.values()
+            if c.api_key == key.api_key
+            and not c.deleted
+            and (client_id is None or str(c.client_id) == client_id)
+        ]
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -151,9 +170,13 @@ async def get_sequences(request: Request, campaign_id: int) -> Any:
     state, key = _ctx(request)
     with state.lock:
         camp = state.campaign_of(key, campaign_id)
-        return [{**{k: v for k, v in s.items() if k != "delay_in_days"},
-                 "seq_delay_details": {"delayInDays": s["delay_in_days"]}}
-                for s in camp.sequences]
+        return [
+            {
+                **{k: v for k, v in s.items() if k != "delay_in_days"},
+                "seq_delay_details": {"delayInDays": s["delay_in_days"]},
+            }
+            for s in camp.sequences
+        ]
 
 
 @router.post("/campaigns/{campaign_id}/sequences")
@@ -168,22 +191,30 @@ async def save_sequences(request: Request, campaign_id: int) -> Any:
     for i, step in enumerate(steps):
         if not isinstance(step, dict):
             raise joi(f'"sequences[{i}]" must be of type object')
-        _unknown(step, ("id", "seq_number", "seq_delay_details", "subject", "email_body",
-                        "seq_variants"), f"sequences[{i}].")
+        _unknown(
+            step,
+            ("id", "seq_number", "seq_delay_details", "subject", "email_body", "seq_variants"),
+            f"sequences[{i}].",
+        )
         delay = step.get("seq_delay_details")
         if not isinstance(delay, dict):
             raise joi(f'"sequences[{i}].seq_delay_details" is required')
         _unknown(delay, ("delay_in_days",), f"sequences[{i}].seq_delay_details.")
         if not isinstance(step.get("seq_number"), int):
             raise joi(f'"sequences[{i}].seq_number" is required')
-        stored.append({
-            "id": step.get("id") or state.next_id("sequence"),
-            "created_at": now_iso(), "updated_at": now_iso(), "email_campaign_id": campaign_id,
-            "seq_number": step["seq_number"], "subject": step.get("subject", ""),
-            "email_body": step.get("email_body", ""),
-            "sequence_variants": step.get("seq_variants"),
-            "delay_in_days": int(delay.get("delay_in_days") or 0),
-        })
+        stored.append(
+            {
+                "id": step.get("id") or state.next_id("sequence"),
+                "created_at": now_iso(),
+                "updated_at": now_iso(),
+                "email_campaign_id": campaign_id,
+                "seq_number": step["seq_number"],
+                "subject": step.get("subject", ""),
+                "email_body": step.get("email_body", ""),
+                "sequence_variants": step.get("seq_variants"),
+                "delay_in_days": int(delay.get("delay_in_days") or 0),
+            }
+        )
     with state.lock:
         state.campaign_of(key, campaign_id).sequences = stored
     return {"ok": True, "data": "success"}
@@ -217,8 +248,10 @@ async def add_campaign_mailboxes(request: Request, campaign_id: int) -> Any:
         camp = state.campaign_of(key, campaign_id)
         ids = _mailbox_ids(body, key)
         camp.mailbox_ids.extend(i for i in ids if i not in camp.mailbox_ids)
-        return {"ok": True, "result": [{"email_campaign_id": campaign_id, "email_account_id": i}
-                                       for i in ids]}
+        return {
+            "ok": True,
+            "result": [{"email_campaign_id": campaign_id, "email_account_id": i} for i in ids],
+        }
 
 
 @router.delete("/campaigns/{campaign_id}/email-accounts")
@@ -239,4 +272,4 @@ async def list_mailboxes(request: Request) -> Any:
     offset, limit = _page(request)
     with state.lock:
         boxes = sorted(key.mailboxes.values(), key=lambda m: m["id"])
-        return boxes[offset:offset + limit]
+        return boxes[offset : offset + limit]

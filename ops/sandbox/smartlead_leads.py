@@ -19,8 +19,12 @@ from ops.sandbox.smartlead_state import (
 )
 
 router = APIRouter()
-LEAD_SETTINGS = ("ignore_global_block_list", "ignore_unsubscribe_list",
-                 "ignore_duplicate_leads_in_other_campaign", "ignore_community_bounce_list")
+LEAD_SETTINGS = (
+    "ignore_global_block_list",
+    "ignore_unsubscribe_list",
+    "ignore_duplicate_leads_in_other_campaign",
+    "ignore_community_bounce_list",
+)
 
 
 # ---- leads --------------------------------------------------------------------------------
@@ -33,8 +37,9 @@ async def add_leads(request: Request, campaign_id: int) -> Any:
     if not isinstance(leads, list):
         raise joi('"lead_list" is required')
     if len(leads) > key.max_leads_per_request:
-        raise joi(f'"lead_list" must contain less than or equal to '
-                  f'{key.max_leads_per_request} items')
+        raise joi(
+            f'"lead_list" must contain less than or equal to {key.max_leads_per_request} items'
+        )
     settings = body.get("settings") or {}
     if not isinstance(settings, dict):
         raise joi('"settings" must be of type object')
@@ -51,13 +56,26 @@ async def add_leads(request: Request, campaign_id: int) -> Any:
         return _add_leads(state, key, camp, leads, settings)
 
 
-def _add_leads(state: SandboxState, key: KeyState, camp: CampaignState,
-               leads: list[dict[str, Any]], settings: dict[str, Any]) -> dict[str, Any]:
+def _add_leads(
+    state: SandboxState,
+    key: KeyState,
+    camp: CampaignState,
+    leads: list[dict[str, Any]],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
     answer: dict[str, Any] = {
-        "ok": True, "upload_count": 0, "total_leads": len(leads), "block_count": 0,
-        "duplicate_count": 0, "invalid_email_count": 0, "invalid_emails": [],
-        "already_added_to_campaign": 0, "unsubscribed_leads": [],
-        "is_lead_limit_exhausted": False, "lead_import_stopped_count": 0, "bounce_count": 0,
+        "ok": True,
+        "upload_count": 0,
+        "total_leads": len(leads),
+        "block_count": 0,
+        "duplicate_count": 0,
+        "invalid_email_count": 0,
+        "invalid_emails": [],
+        "already_added_to_campaign": 0,
+        "unsubscribed_leads": [],
+        "is_lead_limit_exhausted": False,
+        "lead_import_stopped_count": 0,
+        "bounce_count": 0,
     }
     seen: set[str] = set()
     for lead in leads:
@@ -80,8 +98,11 @@ def _add_leads(state: SandboxState, key: KeyState, camp: CampaignState,
         if email in key.unsubscribed and not settings.get("ignore_unsubscribe_list"):
             answer["unsubscribed_leads"].append(email)
             continue
-        in_other = any(email in c.leads for c in state.campaigns.values()
-                       if c.api_key == key.api_key and c.id != camp.id and not c.deleted)
+        in_other = any(
+            email in c.leads
+            for c in state.campaigns.values()
+            if c.api_key == key.api_key and c.id != camp.id and not c.deleted
+        )
         if in_other and not settings.get("ignore_duplicate_leads_in_other_campaign"):
             answer["duplicate_count"] += 1
             continue
@@ -89,17 +110,25 @@ def _add_leads(state: SandboxState, key: KeyState, camp: CampaignState,
         if record is None:
             record = key.leads[email] = {"id": state.next_id("lead", start=5000), "email": email}
         record.update({k: lead[k] for k in LEAD_FIELDS if lead.get(k) is not None})
-        camp.leads[email] = {"campaign_lead_map_id": state.next_id("lead_map", start=90000),
-                             "lead_id": record["id"], "status": "STARTED",
-                             "lead_category_id": None, "created_at": now_iso()}
+        camp.leads[email] = {
+            "campaign_lead_map_id": state.next_id("lead_map", start=90000),
+            "lead_id": record["id"],
+            "status": "STARTED",
+            "lead_category_id": None,
+            "created_at": now_iso(),
+        }
         answer["upload_count"] += 1
     return answer
 
 
 def lead_view(key: KeyState, email: str) -> dict[str, Any]:
     record = key.leads[email]
-    out = {"id": record["id"], "email": email, "custom_fields": {},
-           "is_unsubscribed": email in key.unsubscribed}
+    out = {
+        "id": record["id"],
+        "email": email,
+        "custom_fields": {},
+        "is_unsubscribed": email in key.unsubscribed,
+    }
     out.update({k: record.get(k) for k in LEAD_FIELDS if k != "custom_fields"})
     out["custom_fields"] = record.get("custom_fields") or {}
     return out
@@ -112,10 +141,16 @@ async def campaign_leads(request: Request, campaign_id: int) -> Any:
     with state.lock:
         camp = state.campaign_of(key, campaign_id)
         maps = list(camp.leads.items())
-        data = [{"campaign_lead_map_id": m["campaign_lead_map_id"],
-                 "lead_category_id": m["lead_category_id"], "status": m["status"],
-                 "created_at": m["created_at"], "lead": lead_view(key, email)}
-                for email, m in maps[offset:offset + limit]]
+        data = [
+            {
+                "campaign_lead_map_id": m["campaign_lead_map_id"],
+                "lead_category_id": m["lead_category_id"],
+                "status": m["status"],
+                "created_at": m["created_at"],
+                "lead": lead_view(key, email),
+            }
+            for email, m in maps[offset : offset + limit]
+        ]
         return {"total_leads": str(len(maps)), "offset": offset, "limit": limit, "data": data}
 
 
@@ -131,12 +166,16 @@ async def lead_by_email(request: Request) -> Any:
             return {}
         out = lead_view(key, email)
         out["lead_campaign_data"] = [
-            {"campaign_id": c.id, "campaign_name": c.name,
-             "campaign_lead_map_id": c.leads[email]["campaign_lead_map_id"],
-             "lead_category_id": c.leads[email]["lead_category_id"],
-             "lead_status": c.leads[email]["status"]}
+            {
+                "campaign_id": c.id,
+                "campaign_name": c.name,
+                "campaign_lead_map_id": c.leads[email]["campaign_lead_map_id"],
+                "lead_category_id": c.leads[email]["lead_category_id"],
+                "lead_status": c.leads[email]["status"],
+            }
             for c in state.campaigns.values()
-            if c.api_key == key.api_key and not c.deleted and email in c.leads]
+            if c.api_key == key.api_key and not c.deleted and email in c.leads
+        ]
         return out
 
 

@@ -28,8 +28,11 @@ class Decision:
     reset: int  # x-ratelimit-reset: seconds until that window frees a slot
 
     def headers(self) -> dict[str, str]:
-        out = {"x-ratelimit-limit": str(self.limit), "x-ratelimit-remaining": str(self.remaining),
-               "x-ratelimit-reset": str(self.reset)}
+        out = {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-reset": str(self.reset),
+        }
         if not self.allowed:
             out["Retry-After"] = str(self.retry_after)
         return out
@@ -79,8 +82,10 @@ class SlidingLog:
                 self.accepted.append(now)
             counts = [c + 1 for c in counts]
         # Headers describe the window with the least room left.
-        best = min(range(len(self.windows)),
-                   key=lambda i: (self.windows[i][0] - counts[i], self.windows[i][1]))
+        best = min(
+            range(len(self.windows)),
+            key=lambda i: (self.windows[i][0] - counts[i], self.windows[i][1]),
+        )
         limit, seconds = self.windows[best]
         remaining = max(0, limit - counts[best])
         oldest_in = self._oldest_in(now, seconds)
@@ -88,7 +93,9 @@ class SlidingLog:
         return Decision(
             allowed=allowed,
             retry_after=0 if allowed else max(1, math.ceil(retry_after)),
-            limit=limit, remaining=remaining, reset=max(0, reset),
+            limit=limit,
+            remaining=remaining,
+            reset=max(0, reset),
         )
 
     def _oldest_in(self, now: float, seconds: float) -> float | None:

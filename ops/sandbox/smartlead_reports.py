@@ -21,8 +21,18 @@ def _counts(camp: CampaignState, days: list[str] | None) -> dict[str, Any]:
         if days is None or day in days:
             for name, n in counter.items():
                 total[name] = total.get(name, 0) + n
-    names = ("sent", "unique_sent", "open", "unique_open", "click", "unique_click", "reply",
-             "bounce", "unsubscribed", "block")
+    names = (
+        "sent",
+        "unique_sent",
+        "open",
+        "unique_open",
+        "click",
+        "unique_click",
+        "reply",
+        "bounce",
+        "unsubscribed",
+        "block",
+    )
     out = {f"{n}_count": str(total.get(n, 0)) for n in names}
     out["total_count"] = str(len(camp.leads))
     return out
@@ -31,11 +41,16 @@ def _counts(camp: CampaignState, days: list[str] | None) -> dict[str, Any]:
 def _lead_stats(camp: CampaignState) -> dict[str, str]:
     statuses = [m["status"] for m in camp.leads.values()]
     interested = sum(1 for m in camp.leads.values() if m["lead_category_id"] == 1)
-    return {"total": str(len(statuses)), "notStarted": str(statuses.count("STARTED")),
-            "inprogress": str(statuses.count("INPROGRESS")),
-            "completed": str(statuses.count("COMPLETED")),
-            "blocked": str(statuses.count("BLOCKED")), "paused": str(statuses.count("PAUSED")),
-            "stopped": str(statuses.count("STOPPED")), "interested": str(interested)}
+    return {
+        "total": str(len(statuses)),
+        "notStarted": str(statuses.count("STARTED")),
+        "inprogress": str(statuses.count("INPROGRESS")),
+        "completed": str(statuses.count("COMPLETED")),
+        "blocked": str(statuses.count("BLOCKED")),
+        "paused": str(statuses.count("PAUSED")),
+        "stopped": str(statuses.count("STOPPED")),
+        "interested": str(interested),
+    }
 
 
 @router.get("/campaigns/{campaign_id}/analytics")
@@ -43,9 +58,14 @@ async def analytics(request: Request, campaign_id: int) -> Any:
     state, key = _ctx(request)
     with state.lock:
         camp = state.campaign_of(key, campaign_id)
-        return {"id": camp.id, "name": camp.name, "status": camp.status,
-                "created_at": camp.created_at, **_counts(camp, None),
-                "campaign_lead_stats": _lead_stats(camp)}
+        return {
+            "id": camp.id,
+            "name": camp.name,
+            "status": camp.status,
+            "created_at": camp.created_at,
+            **_counts(camp, None),
+            "campaign_lead_stats": _lead_stats(camp),
+        }
 
 
 @router.get("/campaigns/{campaign_id}/analytics-by-date")
@@ -61,8 +81,13 @@ async def analytics_by_date(request: Request, campaign_id: int) -> Any:
     days = [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
     with state.lock:
         camp = state.campaign_of(key, campaign_id)
-        return {"id": camp.id, "name": camp.name, "start_date": start.isoformat(),
-                "end_date": end.isoformat(), **_counts(camp, days)}
+        return {
+            "id": camp.id,
+            "name": camp.name,
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+            **_counts(camp, days),
+        }
 
 
 @router.get("/campaigns/{campaign_id}/statistics")
@@ -70,8 +95,11 @@ async def statistics(request: Request, campaign_id: int) -> Any:
     state, key = _ctx(request)
     offset, limit = _page(request)
     q = request.query_params
-    start, end, status = (q.get("sent_time_start_date"), q.get("sent_time_end_date"),
-                          q.get("email_status"))
+    start, end, status = (
+        q.get("sent_time_start_date"),
+        q.get("sent_time_end_date"),
+        q.get("email_status"),
+    )
     with state.lock:
         rows = state.campaign_of(key, campaign_id).stats
         if start:
@@ -86,8 +114,12 @@ async def statistics(request: Request, campaign_id: int) -> Any:
                 rows = [r for r in rows if r["is_bounced"]]
             elif status == "unsubscribed":
                 rows = [r for r in rows if r["is_unsubscribed"]]
-        return {"total_stats": str(len(rows)), "offset": offset, "limit": limit,
-                "data": [dict(r) for r in rows[offset:offset + limit]]}
+        return {
+            "total_stats": str(len(rows)),
+            "offset": offset,
+            "limit": limit,
+            "data": [dict(r) for r in rows[offset : offset + limit]],
+        }
 
 
 # ---- agency clients -----------------------------------------------------------------------
@@ -107,13 +139,19 @@ async def save_client(request: Request) -> Any:
     if not body.get("name") or not body.get("email"):
         raise joi('"name" and "email" are required')
     with state.lock:
-        client = {"id": state.next_id("client", start=300), "name": body["name"],
-                  "email": body["email"], "uuid": None, "created_at": now_iso(),
-                  "user_id": 1, "logo": body.get("logo"), "logo_url": body.get("logo_url"),
-                  "client_permision": {"permission": body.get("permission") or ["full_access"]}}
+        client = {
+            "id": state.next_id("client", start=300),
+            "name": body["name"],
+            "email": body["email"],
+            "uuid": None,
+            "created_at": now_iso(),
+            "user_id": 1,
+            "logo": body.get("logo"),
+            "logo_url": body.get("logo_url"),
+            "client_permision": {"permission": body.get("permission") or ["full_access"]},
+        }
         key.clients.append(client)
-    return {"ok": True, "clientId": client["id"], "name": client["name"],
-            "email": client["email"]}
+    return {"ok": True, "clientId": client["id"], "name": client["name"], "email": client["email"]}
 
 
 # ---- campaign webhooks --------------------------------------------------------------------
@@ -137,10 +175,14 @@ async def save_webhook(request: Request, campaign_id: int) -> Any:
         if body.get("id") and hook_id not in camp.webhooks:
             raise ApiFailure(404, {"error": "Webhook not found"})
         camp.webhooks[hook_id] = {
-            "id": hook_id, "name": body.get("name") or "", "webhook_url": body["webhook_url"],
+            "id": hook_id,
+            "name": body.get("name") or "",
+            "webhook_url": body["webhook_url"],
             "event_types": list(body["event_types"]),
             "categories": list(body.get("categories") or []),
-            "email_campaign_id": campaign_id, "created_at": now_iso()}
+            "email_campaign_id": campaign_id,
+            "created_at": now_iso(),
+        }
         return {"ok": True, "data": camp.webhooks[hook_id]}
 
 

@@ -22,19 +22,34 @@ from ops.sandbox.smartlead_limits import SlidingLog, Window, max_in_any_window, 
 DEFAULT_MAX_LEADS_PER_REQUEST = 100
 DEFAULT_WEBHOOK_SECRET = "secretkey"  # what the dashboard's test delivery sends
 CATEGORIES: dict[int, str] = {
-    1: "Interested", 2: "Meeting Request", 3: "Not Interested", 4: "Do Not Contact",
-    5: "Information Request", 6: "Out Of Office", 7: "Wrong Person",
+    1: "Interested",
+    2: "Meeting Request",
+    3: "Not Interested",
+    4: "Do Not Contact",
+    5: "Information Request",
+    6: "Out Of Office",
+    7: "Wrong Person",
 }
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-LEAD_FIELDS = ("first_name", "last_name", "phone_number", "company_name", "website", "location",
-               "linkedin_profile", "company_url", "custom_fields")
+LEAD_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone_number",
+    "company_name",
+    "website",
+    "location",
+    "linkedin_profile",
+    "company_url",
+    "custom_fields",
+)
 
 
 class ApiFailure(Exception):  # noqa: N818 - an answer, not a bug
     """An error answer of the fake API: JSON body (or text) and status."""
 
-    def __init__(self, status: int, body: dict[str, Any] | None = None,
-                 text: str | None = None) -> None:
+    def __init__(
+        self, status: int, body: dict[str, Any] | None = None, text: str | None = None
+    ) -> None:
         super().__init__(status, body, text)
         self.status, self.body, self.text = status, body, text
 
@@ -98,9 +113,15 @@ class CampaignState:
     client_id: int | None = None
     created_at: str = field(default_factory=now_iso)
     deleted: bool = False
-    settings: dict[str, Any] = field(default_factory=lambda: {
-        "track_settings": [], "stop_lead_settings": "REPLY_TO_AN_EMAIL",
-        "unsubscribe_text": "", "send_as_plain_text": False, "follow_up_percentage": 100})
+    settings: dict[str, Any] = field(
+        default_factory=lambda: {
+            "track_settings": [],
+            "stop_lead_settings": "REPLY_TO_AN_EMAIL",
+            "unsubscribe_text": "",
+            "send_as_plain_text": False,
+            "follow_up_percentage": 100,
+        }
+    )
     schedule: dict[str, Any] = field(default_factory=dict)
     sequences: list[dict[str, Any]] = field(default_factory=list)
     mailbox_ids: list[int] = field(default_factory=list)
@@ -116,18 +137,27 @@ class CampaignState:
     def as_campaign(self) -> dict[str, Any]:
         sched = self.schedule
         return {
-            "id": self.id, "user_id": 1, "name": self.name, "status": self.status,
-            "client_id": self.client_id, "created_at": self.created_at,
-            "updated_at": self.created_at, "parent_campaign_id": None,
+            "id": self.id,
+            "user_id": 1,
+            "name": self.name,
+            "status": self.status,
+            "client_id": self.client_id,
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+            "parent_campaign_id": None,
             "track_settings": self.settings.get("track_settings", []),
             "stop_lead_settings": self.settings.get("stop_lead_settings"),
             "unsubscribe_text": self.settings.get("unsubscribe_text"),
             "send_as_plain_text": self.settings.get("send_as_plain_text"),
             "follow_up_percentage": self.settings.get("follow_up_percentage"),
             "scheduler_cron_value": {
-                "tz": sched.get("timezone"), "days": sched.get("days_of_the_week"),
-                "startHour": sched.get("start_hour"), "endHour": sched.get("end_hour"),
-            } if sched else None,
+                "tz": sched.get("timezone"),
+                "days": sched.get("days_of_the_week"),
+                "startHour": sched.get("start_hour"),
+                "endHour": sched.get("end_hour"),
+            }
+            if sched
+            else None,
             "min_time_btwn_emails": sched.get("min_time_btw_emails"),
             "max_leads_per_day": sched.get("max_new_leads_per_day"),
         }
@@ -152,15 +182,19 @@ class SandboxState:
             self._ids[kind] += 1
             return start + self._ids[kind]
 
-    def add_key(self, api_key: str, limits: list[Window] | list[list[float]] | None = None,
-                max_leads_per_request: int | None = None, webhook_secret: str | None = None,
-                seed: int | None = None) -> KeyState:
+    def add_key(
+        self,
+        api_key: str,
+        limits: list[Window] | list[list[float]] | None = None,
+        max_leads_per_request: int | None = None,
+        webhook_secret: str | None = None,
+        seed: int | None = None,
+    ) -> KeyState:
         with self.lock:
             key = self.keys.get(api_key)
             windows = parse_windows(limits)  # type: ignore[arg-type]
             if key is None:
-                key = self.keys[api_key] = KeyState(api_key=api_key,
-                                                    limiter=SlidingLog(windows))
+                key = self.keys[api_key] = KeyState(api_key=api_key, limiter=SlidingLog(windows))
             elif limits:
                 key.limiter.windows = windows
             if max_leads_per_request is not None:
@@ -177,12 +211,18 @@ class SandboxState:
             raise ApiFailure(404, {"error": "Campaign not found - Invalid campaign_id."})
         return camp
 
-    def create_campaign(self, key: KeyState, name: str | None, client_id: int | None,
-                        status: str = "DRAFTED") -> CampaignState:
+    def create_campaign(
+        self, key: KeyState, name: str | None, client_id: int | None, status: str = "DRAFTED"
+    ) -> CampaignState:
         with self.lock:
             cid = self.next_id("campaign", start=100)
-            camp = CampaignState(id=cid, api_key=key.api_key, name=name or "Untitled Campaign",
-                                 status=status, client_id=client_id)
+            camp = CampaignState(
+                id=cid,
+                api_key=key.api_key,
+                name=name or "Untitled Campaign",
+                status=status,
+                client_id=client_id,
+            )
             self.campaigns[cid] = camp
             return camp
 
@@ -191,8 +231,12 @@ class SandboxState:
             keys = {}
             for key in self.keys.values():
                 campaigns = [c for c in self.campaigns.values() if c.api_key == key.api_key]
-                repeated = {f"{c.id}:{email}": n for c in campaigns
-                            for email, n in c.upload_counts.items() if n > 1}
+                repeated = {
+                    f"{c.id}:{email}": n
+                    for c in campaigns
+                    for email, n in c.upload_counts.items()
+                    if n > 1
+                }
                 keys[key.hash] = {
                     "requests": sum(key.statuses.values()),
                     "requests_by_status": {str(s): n for s, n in sorted(key.statuses.items())},
@@ -201,9 +245,13 @@ class SandboxState:
                     "windows": [[lim, sec] for lim, sec in key.limiter.windows],
                     "max_accepted_in_window": {
                         f"{lim}/{sec:g}s": max_in_any_window(key.limiter.accepted, sec)
-                        for lim, sec in key.limiter.windows},
+                        for lim, sec in key.limiter.windows
+                    },
                     "leads_uploaded_more_than_once": len(repeated),
                     "repeated_uploads": repeated,
                 }
-            return {"keys": keys, "unknown_keys": dict(self.unknown_key_requests),
-                    "webhook_deliveries": len(self.deliveries)}
+            return {
+                "keys": keys,
+                "unknown_keys": dict(self.unknown_key_requests),
+                "webhook_deliveries": len(self.deliveries),
+            }

@@ -39,26 +39,42 @@ class IntakeEnv:
         self.admin("POST", "/faults", json={"api_key": API_KEY, **fields})
 
 
-def make_env(base_url: str, *, chunk_size: int, max_delay: float,
-             limits: list[list[float]] | None = None) -> IntakeEnv:
+def make_env(
+    base_url: str, *, chunk_size: int, max_delay: float, limits: list[list[float]] | None = None
+) -> IntakeEnv:
     from workers.accounts import set_automation
     from workers.db import session_scope
     from workers.models import Account
 
     limits = limits or [[1000, 1]]
-    httpx.post(f"{base_url}/admin/keys", json={"api_key": API_KEY, "limits": limits,
-                                                "max_leads_per_request": 100}).raise_for_status()
-    camp = httpx.post(f"{base_url}/admin/campaigns",
-                      json={"api_key": API_KEY, "name": "Intake"}).json()["id"]
+    httpx.post(
+        f"{base_url}/admin/keys",
+        json={"api_key": API_KEY, "limits": limits, "max_leads_per_request": 100},
+    ).raise_for_status()
+    camp = httpx.post(
+        f"{base_url}/admin/campaigns", json={"api_key": API_KEY, "name": "Intake"}
+    ).json()["id"]
     with session_scope() as s:
-        account = Account(slug="acme", name="Acme", smartlead_api_key=API_KEY,
-                          smartlead_base_url=f"{base_url}/api/v1", rate_limit_plan="custom",
-                          rate_limits=limits)
+        account = Account(
+            slug="acme",
+            name="Acme",
+            smartlead_api_key=API_KEY,
+            smartlead_base_url=f"{base_url}/api/v1",
+            rate_limit_plan="custom",
+            rate_limits=limits,
+        )
         s.add(account)
         s.flush()
-        set_automation(s, account, "clay_intake", params={
-            "chunk_size": chunk_size, "max_delay_seconds": max_delay,
-            "default_campaign_id": str(camp)})
+        set_automation(
+            s,
+            account,
+            "clay_intake",
+            params={
+                "chunk_size": chunk_size,
+                "max_delay_seconds": max_delay,
+                "default_campaign_id": str(camp),
+            },
+        )
         account_id = account.id
     return IntakeEnv(base_url, account_id, str(camp))
 
@@ -70,13 +86,25 @@ def outcomes(account_id: int) -> dict[str, str]:
     from workers.models import LeadOutcome
 
     with session_scope() as s:
-        rows = s.execute(select(LeadOutcome.email, LeadOutcome.status)
-                         .where(LeadOutcome.account_id == account_id)).tuples().all()
+        rows = (
+            s.execute(
+                select(LeadOutcome.email, LeadOutcome.status).where(
+                    LeadOutcome.account_id == account_id
+                )
+            )
+            .tuples()
+            .all()
+        )
     return dict(rows)
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, *, every: float = 0.1,
-             tick: Callable[[], Any] | None = None) -> Any:
+def wait_for(
+    predicate: Callable[[], Any],
+    timeout: float,
+    *,
+    every: float = 0.1,
+    tick: Callable[[], Any] | None = None,
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -90,5 +118,4 @@ def wait_for(predicate: Callable[[], Any], timeout: float, *, every: float = 0.1
 
 
 def lead(i: int, **extra: Any) -> dict[str, Any]:
-    return {"email": f"lead{i}@example.com", "first_name": f"L{i}", "company_name": "Co",
-            **extra}
+    return {"email": f"lead{i}@example.com", "first_name": f"L{i}", "company_name": "Co", **extra}

@@ -15,9 +15,15 @@ import httpx
 LEADS = ["ann@acme.io", "bob@beta.io", "cat@gamma.io", "dan@delta.io", "eve@eps.io"]
 CAMPAIGN_NAME = "Spring outreach"
 EVENTS = ["EMAIL_REPLY", "LEAD_CATEGORY_UPDATED", "LEAD_UNSUBSCRIBED"]
-CATEGORY_IDS = {"Interested": 1, "Meeting Request": 2, "Not Interested": 3,
-                "Do Not Contact": 4, "Information Request": 5, "Out Of Office": 6,
-                "Wrong Person": 7}
+CATEGORY_IDS = {
+    "Interested": 1,
+    "Meeting Request": 2,
+    "Not Interested": 3,
+    "Do Not Contact": 4,
+    "Information Request": 5,
+    "Out Of Office": 6,
+    "Wrong Person": 7,
+}
 
 
 @dataclass
@@ -36,8 +42,11 @@ class ReplyStack:
         return r.json()
 
     def simulate(self, kind: str, email: str, **body: Any) -> Any:
-        return self.sl("POST", f"/simulate/{kind}",
-                       json={"campaign_id": self.campaign_id, "email": email, **body})
+        return self.sl(
+            "POST",
+            f"/simulate/{kind}",
+            json={"campaign_id": self.campaign_id, "email": email, **body},
+        )
 
     def block_list(self, i: int) -> list[str]:
         return list(self.sl("GET", "/blocklist", params={"api_key": key(i)})["entries"])
@@ -95,12 +104,23 @@ def secret(i: int) -> str:
 def category_payload(email: str, name: str, ts: str, campaign_id: int) -> dict[str, Any]:
     """LEAD_CATEGORY_UPDATED as Smartlead sends it (smartlead-api.md), with a chosen time."""
     return {
-        "event_type": "LEAD_CATEGORY_UPDATED", "event_timestamp": ts, "lead_id": 555,
-        "campaign_id": campaign_id, "campaign_name": CAMPAIGN_NAME, "client_id": None,
-        "to_email": email, "to_name": "", "from_email": "sdr@agency.test",
-        "lead_category": {"old_id": None, "old_name": None, "new_id": CATEGORY_IDS[name],
-                          "new_name": name},
-        "lead_data": {"email": email, "first_name": "", "last_name": ""}, "history": [],
+        "event_type": "LEAD_CATEGORY_UPDATED",
+        "event_timestamp": ts,
+        "lead_id": 555,
+        "campaign_id": campaign_id,
+        "campaign_name": CAMPAIGN_NAME,
+        "client_id": None,
+        "to_email": email,
+        "to_name": "",
+        "from_email": "sdr@agency.test",
+        "lead_category": {
+            "old_id": None,
+            "old_name": None,
+            "new_id": CATEGORY_IDS[name],
+            "new_name": name,
+        },
+        "lead_data": {"email": email, "first_name": "", "last_name": ""},
+        "history": [],
         "last_reply": {"message_id": "<r@lead.test>", "time": ts, "text": "see above"},
     }
 
@@ -112,15 +132,26 @@ def _accounts(stack: ReplyStack, n: int) -> None:
 
     with session_scope() as s:
         for i in range(n):
-            httpx.post(f"{stack.smartlead}/admin/keys", json={
-                "api_key": key(i), "limits": [[10, 2], [60, 60]], "webhook_secret": secret(i),
-            }, timeout=10).raise_for_status()
-            a = Account(slug=slug(i), name=f"Client {i}", smartlead_api_key=key(i),
-                        smartlead_base_url=f"{stack.smartlead}/api/v1", hubspot_token=token(i),
-                        hubspot_base_url=stack.hubspot,
-                        slack_webhook_url=f"{stack.slack}/services/T0/B0/{slug(i)}",
-                        webhook_secrets={"smartlead": secret(i)},
-                        group_name="agency")
+            httpx.post(
+                f"{stack.smartlead}/admin/keys",
+                json={
+                    "api_key": key(i),
+                    "limits": [[10, 2], [60, 60]],
+                    "webhook_secret": secret(i),
+                },
+                timeout=10,
+            ).raise_for_status()
+            a = Account(
+                slug=slug(i),
+                name=f"Client {i}",
+                smartlead_api_key=key(i),
+                smartlead_base_url=f"{stack.smartlead}/api/v1",
+                hubspot_token=token(i),
+                hubspot_base_url=stack.hubspot,
+                slack_webhook_url=f"{stack.slack}/services/T0/B0/{slug(i)}",
+                webhook_secrets={"smartlead": secret(i)},
+                group_name="agency",
+            )
             s.add(a)
             s.flush()
             set_automation(s, a, "crm_sync", params={"notify_slack": True})
@@ -131,15 +162,24 @@ def _accounts(stack: ReplyStack, n: int) -> None:
 def _campaign(stack: ReplyStack) -> None:
     from workers.clients.smartlead import SmartleadClient
 
-    stack.campaign_id = int(stack.sl("POST", "/campaigns", json={
-        "api_key": key(0), "name": CAMPAIGN_NAME, "status": "ACTIVE"})["id"])
+    stack.campaign_id = int(
+        stack.sl(
+            "POST",
+            "/campaigns",
+            json={"api_key": key(0), "name": CAMPAIGN_NAME, "status": "ACTIVE"},
+        )["id"]
+    )
     client = SmartleadClient(key(0), base_url=f"{stack.smartlead}/api/v1")
     try:
-        client.add_leads(stack.campaign_id, [{"email": e, "first_name": e.split("@")[0].title()}
-                                             for e in LEADS])
-        client.save_campaign_webhook(stack.campaign_id, name="LeadOps",
-                                     webhook_url=f"{stack.gateway}/v1/{slug(0)}/smartlead",
-                                     event_types=EVENTS)
+        client.add_leads(
+            stack.campaign_id, [{"email": e, "first_name": e.split("@")[0].title()} for e in LEADS]
+        )
+        client.save_campaign_webhook(
+            stack.campaign_id,
+            name="LeadOps",
+            webhook_url=f"{stack.gateway}/v1/{slug(0)}/smartlead",
+            event_types=EVENTS,
+        )
     finally:
         client.close()
 

@@ -23,8 +23,12 @@ from tests.integration.intake_env import wait_for
 pytestmark = pytest.mark.integration
 
 API_KEY = "sl-forms-visits-key"
-SECRETS = {"typeform": "tf-secret-1", "tally": "tally-secret-1", "rb2b": "rb2b-secret-1",
-           "visitor": "visitor-secret-1"}
+SECRETS = {
+    "typeform": "tf-secret-1",
+    "tally": "tally-secret-1",
+    "rb2b": "rb2b-secret-1",
+    "visitor": "visitor-secret-1",
+}
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
 
 
@@ -43,8 +47,10 @@ class Env:
         return r.json()
 
     def stored(self, campaign: str) -> dict[str, dict[str, Any]]:
-        return {lead["email"]: lead
-                for lead in self.admin("GET", f"/campaigns/{campaign}/leads")["leads"]}
+        return {
+            lead["email"]: lead
+            for lead in self.admin("GET", f"/campaigns/{campaign}/leads")["leads"]
+        }
 
     def requests_made(self) -> int:
         keys = self.admin("GET", "/stats")["keys"]
@@ -52,8 +58,12 @@ class Env:
         return sum(int(n) for n in stats.get("requests_by_status", {}).values())
 
     def post(self, path: str, body: bytes, **headers: str) -> httpx.Response:
-        return httpx.post(f"{self.gateway}/v1/acme{path}", content=body, timeout=10,
-                          headers={"content-type": "application/json", **headers})
+        return httpx.post(
+            f"{self.gateway}/v1/acme{path}",
+            content=body,
+            timeout=10,
+            headers={"content-type": "application/json", **headers},
+        )
 
 
 def _fixture(name: str) -> bytes:
@@ -71,9 +81,13 @@ def audit(event_id: str, automation: str) -> list[Any]:
     from workers.models import AuditLog
 
     with session_scope() as s:
-        return list(s.scalars(select(AuditLog).where(AuditLog.event_id == event_id,
-                                                     AuditLog.automation == automation)
-                              .order_by(AuditLog.id)))
+        return list(
+            s.scalars(
+                select(AuditLog)
+                .where(AuditLog.event_id == event_id, AuditLog.automation == automation)
+                .order_by(AuditLog.id)
+            )
+        )
 
 
 def set_dry_run(account_id: int, automation: str, dry_run: bool) -> None:
@@ -99,32 +113,67 @@ def env(redis_url: str, db_url: str) -> Iterator[Env]:
 
     intake.reset_caches()
     with serve(create_sandbox()) as sandbox, serve(create_gateway()) as gateway:
-        httpx.post(f"{sandbox}/admin/keys", json={"api_key": API_KEY, "limits": [[1000, 1]],
-                                                  "max_leads_per_request": 100}
-                   ).raise_for_status()
-        ids = [httpx.post(f"{sandbox}/admin/campaigns",
-                          json={"api_key": API_KEY, "name": name}).json()["id"]
-               for name in ("Outbound", "Nurture", "Warm follow-up")]
+        httpx.post(
+            f"{sandbox}/admin/keys",
+            json={"api_key": API_KEY, "limits": [[1000, 1]], "max_leads_per_request": 100},
+        ).raise_for_status()
+        ids = [
+            httpx.post(
+                f"{sandbox}/admin/campaigns", json={"api_key": API_KEY, "name": name}
+            ).json()["id"]
+            for name in ("Outbound", "Nurture", "Warm follow-up")
+        ]
         outbound, nurture, warm = (str(i) for i in ids)
         with session_scope() as s:
-            account = Account(slug="acme", name="Acme", smartlead_api_key=API_KEY,
-                              smartlead_base_url=f"{sandbox}/api/v1", rate_limit_plan="custom",
-                              rate_limits=[[1000, 1]], webhook_secrets=dict(SECRETS))
+            account = Account(
+                slug="acme",
+                name="Acme",
+                smartlead_api_key=API_KEY,
+                smartlead_base_url=f"{sandbox}/api/v1",
+                rate_limit_plan="custom",
+                rate_limits=[[1000, 1]],
+                webhook_secrets=dict(SECRETS),
+            )
             s.add(account)
             s.flush()
-            set_automation(s, account, "clay_intake", params={
-                "chunk_size": 100, "max_delay_seconds": 0.5, "default_campaign_id": outbound})
-            set_automation(s, account, "form_nurture", params={
-                "default_campaign_id": nurture,
-                "forms": {
-                    "lT4Z3j": {"campaign_id": nurture, "field_mapping": {
-                        "company_site": "website", "01HR6YQ2M9ZP3B8K4W6X7Y5T2N":
-                        "custom:team_size", "phone": "ignore"}},
-                    "wAbN9x": {"campaign_id": nurture, "field_mapping": {
-                        "question_mRXl0b": "custom:channels"}},
-                }})
-            set_automation(s, account, "visit_followup", params={
-                "campaign_id": warm, "page_contains": ["/pricing"], "cooldown_days": 14})
+            set_automation(
+                s,
+                account,
+                "clay_intake",
+                params={
+                    "chunk_size": 100,
+                    "max_delay_seconds": 0.5,
+                    "default_campaign_id": outbound,
+                },
+            )
+            set_automation(
+                s,
+                account,
+                "form_nurture",
+                params={
+                    "default_campaign_id": nurture,
+                    "forms": {
+                        "lT4Z3j": {
+                            "campaign_id": nurture,
+                            "field_mapping": {
+                                "company_site": "website",
+                                "01HR6YQ2M9ZP3B8K4W6X7Y5T2N": "custom:team_size",
+                                "phone": "ignore",
+                            },
+                        },
+                        "wAbN9x": {
+                            "campaign_id": nurture,
+                            "field_mapping": {"question_mRXl0b": "custom:channels"},
+                        },
+                    },
+                },
+            )
+            set_automation(
+                s,
+                account,
+                "visit_followup",
+                params={"campaign_id": warm, "page_contains": ["/pricing"], "cooldown_days": 14},
+            )
             account_id = account.id
         yield Env(sandbox, gateway, account_id, outbound, nurture, warm)
 
@@ -139,21 +188,24 @@ def worker(env: Env, tmp_path: Path) -> Iterator[Any]:
 def test_typeform_and_tally_submissions_land_mapped_in_the_nurture_campaign(env, worker) -> None:
     # Given signed Typeform and Tally webhooks, and a Tally submission without an email
     typeform = _fixture("typeform_demo_request")
-    r = env.post("/forms/typeform", typeform,
-                 **{"Typeform-Signature": "sha256=" + _b64_hmac(SECRETS["typeform"], typeform)})
+    r = env.post(
+        "/forms/typeform",
+        typeform,
+        **{"Typeform-Signature": "sha256=" + _b64_hmac(SECRETS["typeform"], typeform)},
+    )
     assert r.status_code == 202, r.text
     tally = _fixture("tally_contact_form")
     r = env.post("/forms/tally", tally, **{"Tally-Signature": _b64_hmac(SECRETS["tally"], tally)})
     assert r.status_code == 202, r.text
     no_email = _fixture("tally_no_email")
-    r = env.post("/forms/tally", no_email,
-                 **{"Tally-Signature": _b64_hmac(SECRETS["tally"], no_email)})
+    r = env.post(
+        "/forms/tally", no_email, **{"Tally-Signature": _b64_hmac(SECRETS["tally"], no_email)}
+    )
     assert r.status_code == 202, r.text
     rejected_event = r.json()["event_id"]
 
     # Then both leads are stored in the nurture campaign, mapped by ref / key
-    stored = wait_for(lambda: (lambda s: s if len(s) >= 2 else None)(env.stored(env.nurture)),
-                      20)
+    stored = wait_for(lambda: (lambda s: s if len(s) >= 2 else None)(env.stored(env.nurture)), 20)
     laura = stored["laura.diaz@acme-robotics.io"]
     assert (laura["first_name"], laura["last_name"]) == ("Laura", "Díaz")
     assert laura["company_name"] == "Acme Robotics"
@@ -171,27 +223,44 @@ def test_typeform_and_tally_submissions_land_mapped_in_the_nurture_campaign(env,
     # And the submission without an email is rejected with its reason, and audited
     [row] = wait_for(lambda: audit(rejected_event, "form_nurture"), 10)
     assert (row.outcome, row.reason.split(":")[0]) == ("skipped", "missing_email")
-    assert set(env.admin("GET", f"/campaigns/{env.nurture}/leads")["upload_counts"].values()) \
-        == {1}
+    assert set(env.admin("GET", f"/campaigns/{env.nurture}/leads")["upload_counts"].values()) == {1}
 
 
 def _seed_outbound(env: Env) -> None:
     from workers.celery_app import app
 
-    for i, email in enumerate(["ann@initech.io", "bob@initech.io", "cat@globex.io",
-                               "dan@globex.io"]):
-        app.send_task("tasks.lead_intake.accept_lead", kwargs={
-            "account_id": env.account_id, "campaign_id": env.outbound, "source": "clay",
-            "event_id": f"seed-{i}", "lead": {"email": email, "first_name": email[:3].title(),
-                                              "company_name": email.split("@")[1]}})
+    for i, email in enumerate(
+        ["ann@initech.io", "bob@initech.io", "cat@globex.io", "dan@globex.io"]
+    ):
+        app.send_task(
+            "tasks.lead_intake.accept_lead",
+            kwargs={
+                "account_id": env.account_id,
+                "campaign_id": env.outbound,
+                "source": "clay",
+                "event_id": f"seed-{i}",
+                "lead": {
+                    "email": email,
+                    "first_name": email[:3].title(),
+                    "company_name": email.split("@")[1],
+                },
+            },
+        )
     wait_for(lambda: len(env.stored(env.outbound)) == 4, 20)
 
 
 def _rb2b(env: Env, email: str, url: str, seen_at: str) -> str:
-    body = json.dumps({"LinkedIn URL": f"https://www.linkedin.com/in/{email.split('@')[0]}",
-                       "First Name": email[:3].title(), "Business Email": email,
-                       "Website": email.split("@")[1], "Seen At": seen_at,
-                       "Captured URL": url, "Tags": "Hot Lead"}).encode()
+    body = json.dumps(
+        {
+            "LinkedIn URL": f"https://www.linkedin.com/in/{email.split('@')[0]}",
+            "First Name": email[:3].title(),
+            "Business Email": email,
+            "Website": email.split("@")[1],
+            "Seen At": seen_at,
+            "Captured URL": url,
+            "Tags": "Hot Lead",
+        }
+    ).encode()
     r = env.post(f"/visitors/rb2b?secret={SECRETS['rb2b']}", body)
     assert r.status_code == 200 and r.json()["accepted"] is True, r.text
     return str(r.json()["event_id"])
@@ -205,8 +274,11 @@ def _reasons(event_id: str) -> dict[str | None, str]:
 def test_visit_follow_up_rules_end_to_end(env, worker) -> None:
     # Given four leads LeadOps uploaded to the outbound campaign, one of whom (bob) replied
     _seed_outbound(env)
-    env.admin("POST", "/simulate/reply", json={"campaign_id": int(env.outbound),
-                                               "email": "bob@initech.io"})
+    env.admin(
+        "POST",
+        "/simulate/reply",
+        json={"campaign_id": int(env.outbound), "email": "bob@initech.io"},
+    )
     pricing = "https://acme.example/pricing?plan=team"
 
     # When ann (not replied) visits the pricing page: added with trigger and visit_date
@@ -217,23 +289,44 @@ def test_visit_follow_up_rules_end_to_end(env, worker) -> None:
     assert warm["ann@initech.io"]["custom_fields"]["visit_date"] == "2025-03-10"
 
     # bob replied (only the campaign's reply statistics show it): not added
-    assert _reasons(_rb2b(env, "bob@initech.io", pricing, "2025-03-10T09:16:00Z")) == \
-        {"bob@initech.io": "replied"}
+    assert _reasons(_rb2b(env, "bob@initech.io", pricing, "2025-03-10T09:16:00Z")) == {
+        "bob@initech.io": "replied"
+    }
     # ann again, within the cooldown: not added twice
-    assert _reasons(_rb2b(env, "ann@initech.io", pricing, "2025-03-11T10:00:00Z")) == \
-        {"ann@initech.io": "cooldown"}
+    assert _reasons(_rb2b(env, "ann@initech.io", pricing, "2025-03-11T10:00:00Z")) == {
+        "ann@initech.io": "cooldown"
+    }
     # an unknown visitor, and a page that does not match the rule
-    assert _reasons(_rb2b(env, "zed@nowhere.io", pricing, "2025-03-10T09:17:00Z")) == \
-        {"zed@nowhere.io": "unknown_lead"}
-    assert _reasons(_rb2b(env, "dan@globex.io", "https://acme.example/blog/x",
-                          "2025-03-10T09:18:00Z")) == {"dan@globex.io": "not_a_matching_page"}
+    assert _reasons(_rb2b(env, "zed@nowhere.io", pricing, "2025-03-10T09:17:00Z")) == {
+        "zed@nowhere.io": "unknown_lead"
+    }
+    assert _reasons(
+        _rb2b(env, "dan@globex.io", "https://acme.example/blog/x", "2025-03-10T09:18:00Z")
+    ) == {"dan@globex.io": "not_a_matching_page"}
 
     # A company-level visit (domain only) adds the company's uploaded leads
-    body = json.dumps({"context": {"segment_name": "High intent", "trigger": "page_view",
-                                   "timestamp": "2025-03-10T09:20:00Z"},
-                       "company": {"domain": "globex.io", "name": "Globex", "events": {
-                           "page_views": [{"host": "acme.example", "path": "/pricing",
-                                           "timestamp": "2025-03-10T09:20:00Z"}]}}}).encode()
+    body = json.dumps(
+        {
+            "context": {
+                "segment_name": "High intent",
+                "trigger": "page_view",
+                "timestamp": "2025-03-10T09:20:00Z",
+            },
+            "company": {
+                "domain": "globex.io",
+                "name": "Globex",
+                "events": {
+                    "page_views": [
+                        {
+                            "host": "acme.example",
+                            "path": "/pricing",
+                            "timestamp": "2025-03-10T09:20:00Z",
+                        }
+                    ]
+                },
+            },
+        }
+    ).encode()
     r = env.post("/visitors/company", body, Authorization=f"Bearer {SECRETS['visitor']}")
     assert r.status_code == 202, r.text
     company_event = r.json()["event_id"] if "event_id" in r.json() else r.json()["event_ids"][0]
@@ -242,9 +335,11 @@ def test_visit_follow_up_rules_end_to_end(env, worker) -> None:
     assert set(warm) == {"ann@initech.io", "cat@globex.io", "dan@globex.io"}
     assert set(env.admin("GET", f"/campaigns/{env.warm}/leads")["upload_counts"].values()) == {1}
     assert warm["ann@initech.io"]["first_name"] == "Ann"  # lead fields kept from Smartlead
-    assert _warm_outcomes(env) == {"ann@initech.io": ("added", "visit"),
-                                   "cat@globex.io": ("added", "visit"),
-                                   "dan@globex.io": ("added", "visit")}
+    assert _warm_outcomes(env) == {
+        "ann@initech.io": ("added", "visit"),
+        "cat@globex.io": ("added", "visit"),
+        "dan@globex.io": ("added", "visit"),
+    }
 
 
 def _warm_outcomes(env: Env) -> dict[str, tuple[str, str]]:
@@ -254,8 +349,11 @@ def _warm_outcomes(env: Env) -> dict[str, tuple[str, str]]:
     from workers.models import LeadOutcome
 
     with session_scope() as s:
-        rows = s.scalars(select(LeadOutcome).where(LeadOutcome.account_id == env.account_id,
-                                                   LeadOutcome.campaign_id == env.warm))
+        rows = s.scalars(
+            select(LeadOutcome).where(
+                LeadOutcome.account_id == env.account_id, LeadOutcome.campaign_id == env.warm
+            )
+        )
         return {r.email: (r.status, r.source) for r in rows}
 
 

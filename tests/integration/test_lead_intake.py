@@ -42,9 +42,16 @@ def intake_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 def _send(env: IntakeEnv, i: int, **lead_extra: Any) -> None:
     from workers.celery_app import app
 
-    app.send_task("tasks.lead_intake.accept_lead", kwargs={
-        "account_id": env.account_id, "campaign_id": None, "source": "clay",
-        "event_id": f"clay-{i}", "lead": lead(i, **lead_extra)})
+    app.send_task(
+        "tasks.lead_intake.accept_lead",
+        kwargs={
+            "account_id": env.account_id,
+            "campaign_id": None,
+            "source": "clay",
+            "event_id": f"clay-{i}",
+            "lead": lead(i, **lead_extra),
+        },
+    )
 
 
 def _sweep() -> None:
@@ -66,7 +73,8 @@ def worker(env: IntakeEnv, tmp_path: Path) -> Iterator[Any]:
 
 
 def test_leads_are_uploaded_in_chunks_and_a_partial_chunk_after_the_max_delay(
-        env: IntakeEnv, worker: Any) -> None:
+    env: IntakeEnv, worker: Any
+) -> None:
     # Given 12 single-lead webhooks (chunk size 5, max delay 1 s)
     t0 = time.monotonic()
     for i in range(12):
@@ -91,7 +99,8 @@ def test_same_event_delivered_twice_is_buffered_once(env: IntakeEnv, worker: Any
 
 
 def test_worker_killed_mid_upload_loses_and_duplicates_nothing(
-        env: IntakeEnv, tmp_path: Path, worker: Any) -> None:
+    env: IntakeEnv, tmp_path: Path, worker: Any
+) -> None:
     from workers import lead_buffer as lb
     from workers.intake import redis_client
 
@@ -108,8 +117,12 @@ def test_worker_killed_mid_upload_loses_and_duplicates_nothing(
     # Then a new worker gets the chunk back once its lease lapses, and re-sends it once
     w2 = start_worker(tmp_path, concurrency=1)
     try:
-        wait_for(lambda: set(outcomes(env.account_id).values()) == {"added"}, LEASE + 15,
-                 tick=_sweep, every=0.3)
+        wait_for(
+            lambda: set(outcomes(env.account_id).values()) == {"added"},
+            LEASE + 15,
+            tick=_sweep,
+            every=0.3,
+        )
     finally:
         stop_process(w2.proc)
     stored = env.stored()
@@ -130,9 +143,16 @@ def test_one_malformed_lead_is_isolated_and_dead_lettered(env: IntakeEnv, worker
     # (buffered as is: intake itself would have dropped the unknown key)
     for i in range(4):
         submit_lead(env.account_id, None, lead(i), source="clay", event_id=f"ok-{i}")
-    lb.buffer_lead(redis_client(), env.account_id, env.campaign_id,
-                   {"email": "bad@example.com", "companyName": "wrong key"}, source="clay",
-                   event_id="bad", chunk_size=5, max_delay=1.0)
+    lb.buffer_lead(
+        redis_client(),
+        env.account_id,
+        env.campaign_id,
+        {"email": "bad@example.com", "companyName": "wrong key"},
+        source="clay",
+        event_id="bad",
+        chunk_size=5,
+        max_delay=1.0,
+    )
     dispatch(env.account_id)
     # Then the good leads are added, the bad one dead-lettered with Smartlead's message
     wait_for(lambda: len(outcomes(env.account_id)) == 5, 20)
@@ -155,9 +175,16 @@ def test_blocked_address_is_refused_and_never_sent(env: IntakeEnv, worker: Any) 
         s.add(BlockedAddress(value="blocked.example", kind="domain", reason="test"))
     from workers.celery_app import app
 
-    app.send_task("tasks.lead_intake.accept_lead", kwargs={
-        "account_id": env.account_id, "campaign_id": None, "source": "clay",
-        "event_id": "b-1", "lead": {"email": "x@blocked.example"}})
+    app.send_task(
+        "tasks.lead_intake.accept_lead",
+        kwargs={
+            "account_id": env.account_id,
+            "campaign_id": None,
+            "source": "clay",
+            "event_id": "b-1",
+            "lead": {"email": "x@blocked.example"},
+        },
+    )
     _send(env, 1)
     wait_for(lambda: outcomes(env.account_id).get("lead1@example.com") == "added", 10)
     assert outcomes(env.account_id)["x@blocked.example"] == "blocked"
@@ -165,7 +192,8 @@ def test_blocked_address_is_refused_and_never_sent(env: IntakeEnv, worker: Any) 
 
 
 def test_csv_import_goes_through_the_pipeline_and_reports_rejected_lines(
-        env: IntakeEnv, worker: Any, tmp_path: Path) -> None:
+    env: IntakeEnv, worker: Any, tmp_path: Path
+) -> None:
     import subprocess
     import sys
 
@@ -174,35 +202,58 @@ def test_csv_import_goes_through_the_pipeline_and_reports_rejected_lines(
     # Given a CSV with a multi-line field, a row without email and one with a bad email
     csv_file = tmp_path / "leads.csv"
     csv_file.write_text(
-        "Email,First Name,Company,Notes\n"            # line 1
-        "ann@example.com,Ann,Acme,\"two\nlines\"\n"   # lines 2-3
-        ",NoMail,Acme,\n"                             # line 4
-        "not-an-email,Bad,Acme,\n"                    # line 5
-        "bob@example.com,Bob,Acme,vip\n")             # line 6
+        "Email,First Name,Company,Notes\n"  # line 1
+        'ann@example.com,Ann,Acme,"two\nlines"\n'  # lines 2-3
+        ",NoMail,Acme,\n"  # line 4
+        "not-an-email,Bad,Acme,\n"  # line 5
+        "bob@example.com,Bob,Acme,vip\n"
+    )  # line 6
     # When it is imported with the CLI
     out = subprocess.run(
-        [sys.executable, "-m", "ops.cli", "leads", "import", str(csv_file), "--account", "acme",
-         "--campaign", env.campaign_id, "--timeout", "20"],
-        capture_output=True, text=True, env=child_env(COLUMNS="200"), timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "ops.cli",
+            "leads",
+            "import",
+            str(csv_file),
+            "--account",
+            "acme",
+            "--campaign",
+            env.campaign_id,
+            "--timeout",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        env=child_env(COLUMNS="200"),
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     # Then the good rows are uploaded and the bad ones reported by line
     assert "4 rows: 2 accepted, 2 not accepted" in out.stdout
-    lines = {ln.split("│")[1].strip() for ln in out.stdout.splitlines()
-             if ln.count("│") > 3 and ("missing email" in ln or "invalid email" in ln)}
+    lines = {
+        ln.split("│")[1].strip()
+        for ln in out.stdout.splitlines()
+        if ln.count("│") > 3 and ("missing email" in ln or "invalid email" in ln)
+    }
     assert lines == {"4", "5"}
     stored = {x["email"]: x for x in env.stored()["leads"]}
     assert set(stored) == {"ann@example.com", "bob@example.com"}
     assert stored["bob@example.com"]["custom_fields"] == {"Notes": "vip"}
     assert "added 2" in out.stdout
-    status = subprocess.run([sys.executable, "-m", "ops.cli", "leads", "status", "--account",
-                             "acme"], capture_output=True, text=True,
-                            env=child_env(COLUMNS="200"), timeout=60)
+    status = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "leads", "status", "--account", "acme"],
+        capture_output=True,
+        text=True,
+        env=child_env(COLUMNS="200"),
+        timeout=60,
+    )
     assert status.returncode == 0, status.stderr
     assert "missing email" in status.stdout and env.campaign_id in status.stdout
 
 
-def test_clay_webhooks_through_the_gateway_land_in_chunks_once(env: IntakeEnv,
-                                                               worker: Any) -> None:
+def test_clay_webhooks_through_the_gateway_land_in_chunks_once(env: IntakeEnv, worker: Any) -> None:
     import httpx
 
     from api_gateway.app import create_app
@@ -219,8 +270,11 @@ def test_clay_webhooks_through_the_gateway_land_in_chunks_once(env: IntakeEnv,
     # Given the real gateway, when 7 Clay rows arrive (one of them twice)
     with serve(create_app(get_settings())) as gw, httpx.Client(base_url=gw, timeout=10) as c:
         for i in [*range(7), 3]:
-            r = c.post(f"/v1/{env.slug}/clay", headers=auth,
-                       json={**lead(i), "row_id": f"r{i}", "custom_fields": {"n": i}})
+            r = c.post(
+                f"/v1/{env.slug}/clay",
+                headers=auth,
+                json={**lead(i), "row_id": f"r{i}", "custom_fields": {"n": i}},
+            )
             assert r.status_code in (200, 202), r.text
         # Then one full chunk goes at once and the other 2 leads after the max delay
         wait_for(lambda: len(env.stored()["leads"]) == 7, 15)

@@ -40,17 +40,23 @@ def _account(slug: str, api_key: str, base_url: str, limits: list[list[float]]) 
     from workers.models import Account
 
     with session_scope() as s:
-        a = Account(slug=slug, name=slug, smartlead_api_key=api_key,
-                    smartlead_base_url=f"{base_url}/api/v1", rate_limit_plan="custom",
-                    rate_limits=limits)
+        a = Account(
+            slug=slug,
+            name=slug,
+            smartlead_api_key=api_key,
+            smartlead_base_url=f"{base_url}/api/v1",
+            rate_limit_plan="custom",
+            rate_limits=limits,
+        )
         s.add(a)
         s.flush()
         return a.id
 
 
 def _workers(tmp_path: Path, n: int, concurrency: int) -> list:
-    return [start_worker(tmp_path, concurrency=concurrency, queues="realtime,bulk")
-            for _ in range(n)]
+    return [
+        start_worker(tmp_path, concurrency=concurrency, queues="realtime,bulk") for _ in range(n)
+    ]
 
 
 def _collect(results: list, timeout: float) -> list[dict]:
@@ -59,7 +65,8 @@ def _collect(results: list, timeout: float) -> list[dict]:
 
 
 def test_workers_never_exceed_any_window_and_two_accounts_share_one_key(
-        redis_url, db_url, sandbox, tmp_path) -> None:
+    redis_url, db_url, sandbox, tmp_path
+) -> None:
     """6 processes, 2 accounts on one key, 36 calls: the sandbox never sees more than a window
     allows, never answers 429, and the tasks that waited were rescheduled without a retry."""
     # Given two accounts on one key limited to 5 per 1 s and 12 per 4 s
@@ -72,11 +79,14 @@ def test_workers_never_exceed_any_window_and_two_accounts_share_one_key(
         from workers.celery_app import app
 
         # When 36 calls are enqueued at once, alternating accounts and lanes
-        results = [app.send_task("tasks.limiter_probe.call",
-                                 kwargs={"account_id": (a, b)[i % 2],
-                                         "lane": ("realtime", "bulk")[i % 3 == 0]},
-                                 queue=("realtime", "bulk")[i % 3 == 0])
-                   for i in range(36)]
+        results = [
+            app.send_task(
+                "tasks.limiter_probe.call",
+                kwargs={"account_id": (a, b)[i % 2], "lane": ("realtime", "bulk")[i % 3 == 0]},
+                queue=("realtime", "bulk")[i % 3 == 0],
+            )
+            for i in range(36)
+        ]
         values = _collect(results, 40)
     finally:
         for w in workers:
@@ -104,8 +114,7 @@ def test_workers_never_exceed_any_window_and_two_accounts_share_one_key(
     assert counters["deferred:realtime"] + counters["deferred:bulk"] >= 10
 
 
-def test_a_429_stops_every_process_until_retry_after(redis_url, db_url, sandbox,
-                                                     tmp_path) -> None:
+def test_a_429_stops_every_process_until_retry_after(redis_url, db_url, sandbox, tmp_path) -> None:
     """A 429 storm of 3 s: every process waits it out; only the calls already in flight when
     the first 429 came back can meet it."""
     api_key = "sl-test-storm-key-0002"
@@ -119,8 +128,10 @@ def test_a_429_stops_every_process_until_retry_after(redis_url, db_url, sandbox,
         httpx.post(f"{sandbox}/admin/faults", json={"api_key": api_key, "storm_seconds": 3})
         storm_start = time.time()
         # When 24 calls arrive from 4 processes
-        results = [app.send_task("tasks.limiter_probe.call", kwargs={"account_id": acct},
-                                 queue="realtime") for _ in range(24)]
+        results = [
+            app.send_task("tasks.limiter_probe.call", kwargs={"account_id": acct}, queue="realtime")
+            for _ in range(24)
+        ]
         values = _collect(results, 40)
     finally:
         for w in workers:
@@ -134,8 +145,9 @@ def test_a_429_stops_every_process_until_retry_after(redis_url, db_url, sandbox,
     assert all(r.status == "SUCCESS" for r in results)
 
 
-def test_a_permanent_error_is_dead_lettered_once_and_can_be_replayed(redis_url, db_url, sandbox,
-                                                                     tmp_path) -> None:
+def test_a_permanent_error_is_dead_lettered_once_and_can_be_replayed(
+    redis_url, db_url, sandbox, tmp_path
+) -> None:
     """401 from Smartlead: no retry, one dead letter with the server's message and the task's
     arguments; `replay` sends it again by name."""
     from workers.celery_app import app
@@ -149,8 +161,7 @@ def test_a_permanent_error_is_dead_lettered_once_and_can_be_replayed(redis_url, 
     httpx.post(f"{sandbox}/admin/faults", json={"api_key": api_key, "unauthorized": True})
     w = start_worker(tmp_path, concurrency=1, queues="realtime,default")  # replay: routed
     try:
-        r = app.send_task("tasks.limiter_probe.call", kwargs={"account_id": acct},
-                          queue="realtime")
+        r = app.send_task("tasks.limiter_probe.call", kwargs={"account_id": acct}, queue="realtime")
         with pytest.raises(Exception) as info:
             r.get(timeout=20)
         assert type(info.value).__name__ == "Unauthorized"

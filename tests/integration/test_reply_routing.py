@@ -64,31 +64,42 @@ def test_a_reply_then_interested_update_the_hubspot_contact_and_notify_slack(sta
     assert len(msgs) == 1
     assert "Interested" in msgs[0]["text"] and "ann@acme.io" in msgs[0]["text"]
     # And the custom properties were created in HubSpot exactly once each
-    creates = [r for r in stack.hs_requests()
-               if r["method"] == "POST" and r["path"] == "/crm/v3/properties/contacts"]
+    creates = [
+        r
+        for r in stack.hs_requests()
+        if r["method"] == "POST" and r["path"] == "/crm/v3/properties/contacts"
+    ]
     assert sorted(r["body"]["name"] for r in creates) == [
-        "last_reply_date", "smartlead_campaign", "smartlead_replied", "smartlead_reply_category"]
+        "last_reply_date",
+        "smartlead_campaign",
+        "smartlead_replied",
+        "smartlead_reply_category",
+    ]
 
 
 def test_lifecycle_never_moves_backwards(stack) -> None:
     # Given a customer and an opportunity in HubSpot
     stack.hs("POST", "/contacts", json={"email": "bob@beta.io", "lifecyclestage": "customer"})
-    stack.hs("POST", "/contacts", json={"email": "dan@delta.io",
-                                        "lifecyclestage": "opportunity"})
+    stack.hs("POST", "/contacts", json={"email": "dan@delta.io", "lifecyclestage": "opportunity"})
     # When both reply with Interested / Meeting Request (both map to salesqualifiedlead)
     stack.simulate("category", "bob@beta.io", category="Interested")
     stack.simulate("category", "dan@delta.io", category="Meeting Request")
     wait_for(lambda: _prop(stack, "bob@beta.io", "smartlead_reply_category") == "Interested", 30)
-    wait_for(lambda: _prop(stack, "dan@delta.io", "smartlead_reply_category")
-             == "Meeting Request", 30)
+    wait_for(
+        lambda: _prop(stack, "dan@delta.io", "smartlead_reply_category") == "Meeting Request", 30
+    )
     # Then the customer stays a customer, the opportunity an opportunity
     assert stack.contact("bob@beta.io")["lifecyclestage"] == "customer"
     assert stack.contact("dan@delta.io")["lifecyclestage"] == "opportunity"
     # and LeadOps never even asked HubSpot to move them
-    writes = [r for r in stack.hs_requests() if r["method"] in ("PATCH", "POST")
-              and r["path"].startswith("/crm/v3/objects/contacts")]
-    assert writes and not any("lifecyclestage" in (r["body"] or {}).get("properties", {})
-                              for r in writes)
+    writes = [
+        r
+        for r in stack.hs_requests()
+        if r["method"] in ("PATCH", "POST") and r["path"].startswith("/crm/v3/objects/contacts")
+    ]
+    assert writes and not any(
+        "lifecyclestage" in (r["body"] or {}).get("properties", {}) for r in writes
+    )
     kept = [a.reason for a in audit_rows(automation="crm_sync", action="category")]
     assert any("kept customer" in reason for reason in kept)
 
@@ -96,13 +107,16 @@ def test_lifecycle_never_moves_backwards(stack) -> None:
 def test_out_of_order_categories_are_resolved_by_event_time(stack) -> None:
     cid = stack.campaign_id
     # Given a newer category applied first, then an older one arriving late
-    r = stack.post_webhook(category_payload("eve@eps.io", "Meeting Request",
-                                            "2025-03-02T09:00:00.000Z", cid))
+    r = stack.post_webhook(
+        category_payload("eve@eps.io", "Meeting Request", "2025-03-02T09:00:00.000Z", cid)
+    )
     assert r.status_code == 202, r.text
-    wait_for(lambda: _prop(stack, "eve@eps.io", "smartlead_reply_category")
-             == "Meeting Request", 30)
-    r = stack.post_webhook(category_payload("eve@eps.io", "Out Of Office",
-                                            "2025-03-01T09:00:00.000Z", cid))
+    wait_for(
+        lambda: _prop(stack, "eve@eps.io", "smartlead_reply_category") == "Meeting Request", 30
+    )
+    r = stack.post_webhook(
+        category_payload("eve@eps.io", "Out Of Office", "2025-03-01T09:00:00.000Z", cid)
+    )
     assert r.status_code == 202, r.text
     late_id = r.json()["event_id"]
     wait_for(lambda: audit_rows(event_id=late_id), 30)
@@ -112,10 +126,12 @@ def test_out_of_order_categories_are_resolved_by_event_time(stack) -> None:
     assert _prop(stack, "eve@eps.io", "smartlead_reply_category") == "Meeting Request"
 
     # Given two events for one contact delivered at once, the older one last
-    newer = stack.post_webhook(category_payload("dan@delta.io", "Interested",
-                                                "2025-04-02T10:00:00.000Z", cid))
-    older = stack.post_webhook(category_payload("dan@delta.io", "Information Request",
-                                                "2025-04-01T10:00:00.000Z", cid))
+    newer = stack.post_webhook(
+        category_payload("dan@delta.io", "Interested", "2025-04-02T10:00:00.000Z", cid)
+    )
+    older = stack.post_webhook(
+        category_payload("dan@delta.io", "Information Request", "2025-04-01T10:00:00.000Z", cid)
+    )
     ids = {newer.json()["event_id"], older.json()["event_id"]}
     wait_for(lambda: {a.event_id for a in audit_rows(subject="dan@delta.io")} >= ids, 30)
     # Then whatever order the worker ran them in, the newer category wins
@@ -136,8 +152,12 @@ def test_an_unsubscribe_is_blocked_in_every_account_with_one_call_each(stack) ->
     # Then every account's Smartlead block list holds the address
     for i in range(N_ACCOUNTS):
         wait_for(lambda i=i: "cat@gamma.io" in stack.block_list(i), 30)
-    wait_for(lambda: {p.status for p in rows(BlockPush)} == {"done"}
-             and len(rows(BlockPush)) == N_ACCOUNTS, 30)
+    wait_for(
+        lambda: (
+            {p.status for p in rows(BlockPush)} == {"done"} and len(rows(BlockPush)) == N_ACCOUNTS
+        ),
+        30,
+    )
     wait_for(lambda: audit_rows(subject="cat@gamma.io", action="category"), 30)
     time.sleep(1.0)  # room for any stray duplicate push to show up
     # with exactly one block-list call per account, each outcome recorded

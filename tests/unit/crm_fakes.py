@@ -6,8 +6,16 @@ from typing import Any
 
 from workers.clients.errors import PermanentError
 
-STAGES = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
-          "customer", "evangelist", "other"]
+STAGES = [
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+]
 
 
 class FakeHubSpot:
@@ -50,8 +58,13 @@ class FakeHubSpot:
                 return c
         raise PermanentError("404", status_code=404, service="hubspot")
 
-    def ensure_property(self, name: str, label: str, type: str = "string",  # noqa: A002
-                        field_type: str = "text") -> bool:
+    def ensure_property(
+        self,
+        name: str,
+        label: str,
+        type: str = "string",  # noqa: A002
+        field_type: str = "text",
+    ) -> bool:
         self._call("ensure_property", name)
         created = name not in self.properties
         self.properties.add(name)
@@ -96,22 +109,32 @@ class SentTasks:
         return [k for n, k in self.sent if n == name]
 
 
-def make_account(slug: str, *, group: str | None = None, hubspot: bool = True,
-                 slack: bool = False, crm: dict[str, Any] | None = None,
-                 blocklist: dict[str, Any] | None = None, crm_enabled: bool = True,
-                 dry_run: bool = False) -> int:
+def make_account(
+    slug: str,
+    *,
+    group: str | None = None,
+    hubspot: bool = True,
+    slack: bool = False,
+    crm: dict[str, Any] | None = None,
+    blocklist: dict[str, Any] | None = None,
+    crm_enabled: bool = True,
+    dry_run: bool = False,
+) -> int:
     from workers.accounts import set_automation
     from workers.db import session_scope
     from workers.models import Account
 
     with session_scope() as s:
-        a = Account(slug=slug, name=slug.title(), smartlead_api_key=f"sl-key-{slug}",
-                    hubspot_token=f"hs-token-{slug}" if hubspot else None,
-                    slack_webhook_url=f"https://hooks.example/{slug}" if slack else None,
-                    group_name=group)
+        a = Account(
+            slug=slug,
+            name=slug.title(),
+            smartlead_api_key=f"sl-key-{slug}",
+            hubspot_token=f"hs-token-{slug}" if hubspot else None,
+            slack_webhook_url=f"https://hooks.example/{slug}" if slack else None,
+            group_name=group,
+        )
         s.add(a)
         s.flush()
-        set_automation(s, a, "crm_sync", enabled=crm_enabled, dry_run=dry_run,
-                       params=crm or {})
+        set_automation(s, a, "crm_sync", enabled=crm_enabled, dry_run=dry_run, params=crm or {})
         set_automation(s, a, "blocklist", enabled=True, params=blocklist or {})
         return a.id

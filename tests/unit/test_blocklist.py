@@ -27,12 +27,15 @@ def _push_status() -> dict[int, str]:
         return {p.account_id: p.status for p in s.scalars(select(BlockPush))}
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"scope": "account"}, {"a1"}),
-    ({"scope": "all"}, {"a1", "a2", "a3"}),
-    ({"scope": "group"}, {"a1", "a2"}),  # the source account's own group
-    ({"scope": "group", "group": "south"}, {"a3"}),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"scope": "account"}, {"a1"}),
+        ({"scope": "all"}, {"a1", "a2", "a3"}),
+        ({"scope": "group"}, {"a1", "a2"}),  # the source account's own group
+        ({"scope": "group", "group": "south"}, {"a3"}),
+    ],
+)
 def test_scope_decides_which_accounts_are_reached(db_url, params, expected) -> None:
     ids = _accounts(db_url)
     from workers.db import session_scope as scope_
@@ -50,15 +53,18 @@ def test_scope_decides_which_accounts_are_reached(db_url, params, expected) -> N
 def test_an_unsubscribe_plans_one_push_per_account_and_a_repeat_plans_nothing(db_url) -> None:
     ids = _accounts(db_url)
     sent = SentTasks()
-    first = blocklist.block_from_event(ids["a1"], "ev-1", "Ann@Acme.io", "unsubscribed",
-                                       trigger="unsubscribe", send_task=sent)
+    first = blocklist.block_from_event(
+        ids["a1"], "ev-1", "Ann@Acme.io", "unsubscribed", trigger="unsubscribe", send_task=sent
+    )
     assert first["outcome"] == "done"
     assert sorted(k["account_id"] for k in sent.named(blocklist.PUSH_TASK)) == sorted(ids.values())
-    again = blocklist.block_from_event(ids["a1"], "ev-1", "ann@acme.io", "unsubscribed",
-                                       trigger="unsubscribe", send_task=sent)
+    again = blocklist.block_from_event(
+        ids["a1"], "ev-1", "ann@acme.io", "unsubscribed", trigger="unsubscribe", send_task=sent
+    )
     assert again["outcome"] == "skipped"
-    other_event = blocklist.block_from_event(ids["a2"], "ev-2", "ann@acme.io", "unsubscribed",
-                                             trigger="unsubscribe", send_task=sent)
+    other_event = blocklist.block_from_event(
+        ids["a2"], "ev-2", "ann@acme.io", "unsubscribed", trigger="unsubscribe", send_task=sent
+    )
     assert other_event["new_accounts"] == []
     assert len(sent.named(blocklist.PUSH_TASK)) == 3 + 3  # re-sent pending pushes are claimed
     with session_scope() as s:
@@ -69,8 +75,9 @@ def test_an_unsubscribe_plans_one_push_per_account_and_a_repeat_plans_nothing(db
 def test_a_push_calls_smartlead_exactly_once_however_often_it_runs(db_url) -> None:
     ids = _accounts(db_url)
     sent = SentTasks()
-    blocklist.block_from_event(ids["a1"], "ev-1", "ann@acme.io", "x", trigger="unsubscribe",
-                               send_task=sent)
+    blocklist.block_from_event(
+        ids["a1"], "ev-1", "ann@acme.io", "x", trigger="unsubscribe", send_task=sent
+    )
     client = FakeSmartlead()
     for kwargs in sent.named(blocklist.PUSH_TASK) * 2:
         blocklist.push_one(**kwargs, client_for=lambda a: client)
@@ -105,10 +112,12 @@ def test_a_refused_push_is_recorded_failed_and_a_transient_one_goes_back_to_pend
 
 def test_a_blocked_domain_or_address_is_refused_by_intake(db_url) -> None:
     ids = _accounts(db_url)
-    blocklist.block_from_event(ids["a1"], "ev-1", "@spam.example", "x", trigger="cli",
-                               send_task=SentTasks())
-    blocklist.block_from_event(ids["a1"], "ev-2", "ann@acme.io", "x", trigger="cli",
-                               send_task=SentTasks())
+    blocklist.block_from_event(
+        ids["a1"], "ev-1", "@spam.example", "x", trigger="cli", send_task=SentTasks()
+    )
+    blocklist.block_from_event(
+        ids["a1"], "ev-2", "ann@acme.io", "x", trigger="cli", send_task=SentTasks()
+    )
     with session_scope() as s:
         assert blocklist.is_blocked(s, "Anyone@Spam.Example")
         assert blocklist.is_blocked(s, "ann@acme.io")
@@ -123,6 +132,7 @@ def test_a_disabled_automation_blocks_nothing(db_url: str, monkeypatch: Any) -> 
     with session_scope() as s:
         set_automation(s, s.get(Account, ids["a1"]), "blocklist", enabled=False)
     sent = SentTasks()
-    out = blocklist.block_from_event(ids["a1"], "ev-1", "ann@acme.io", "x", trigger="x",
-                                     send_task=sent)
+    out = blocklist.block_from_event(
+        ids["a1"], "ev-1", "ann@acme.io", "x", trigger="x", send_task=sent
+    )
     assert out["outcome"] == "skipped" and sent.sent == []

@@ -18,13 +18,24 @@ CATEGORY = "LEAD_CATEGORY_UPDATED"
 
 
 def reply(email: str = "ann@acme.io", ts: str = "2025-03-01T10:00:00Z", **extra: Any) -> dict:
-    return {"lead_email": email, "campaign_id": "42", "campaign_name": "Spring outreach",
-            "event_timestamp": ts, "reply_preview": "Sounds good, call me", **extra}
+    return {
+        "lead_email": email,
+        "campaign_id": "42",
+        "campaign_name": "Spring outreach",
+        "event_timestamp": ts,
+        "reply_preview": "Sounds good, call me",
+        **extra,
+    }
 
 
 def category(name: str, email: str = "ann@acme.io", ts: str = "2025-03-01T11:00:00Z") -> dict:
-    return {"lead_email": email, "campaign_id": "42", "event_timestamp": ts,
-            "category_new_name": name, "category_old_name": None}
+    return {
+        "lead_email": email,
+        "campaign_id": "42",
+        "event_timestamp": ts,
+        "category_new_name": name,
+        "category_old_name": None,
+    }
 
 
 @pytest.fixture
@@ -33,8 +44,15 @@ def env(db_url: str, fake_redis: Any) -> dict[str, Any]:
     sent = SentTasks()
 
     def run(account_id: int, event_id: str, event_type: str, event: dict) -> dict:
-        return crm_sync.handle_event(account_id, event_id, event_type, event,
-                                     hubspot_for=lambda a: hs, redis=fake_redis, send_task=sent)
+        return crm_sync.handle_event(
+            account_id,
+            event_id,
+            event_type,
+            event,
+            hubspot_for=lambda a: hs,
+            redis=fake_redis,
+            send_task=sent,
+        )
 
     crm_hubspot._options_cache.clear()
     return {"hs": hs, "sent": sent, "run": run, "redis": fake_redis}
@@ -57,8 +75,12 @@ def test_reply_creates_the_contact_with_reply_properties_and_marks_the_lead_repl
     assert props["last_reply_date"] == "2025-03-01T10:00:00.000Z"
     assert props["smartlead_campaign"] == "Spring outreach"
     assert "lifecyclestage" not in props
-    assert {"last_reply_date", "smartlead_replied", "smartlead_campaign",
-            "smartlead_reply_category"} <= env["hs"].properties
+    assert {
+        "last_reply_date",
+        "smartlead_replied",
+        "smartlead_campaign",
+        "smartlead_reply_category",
+    } <= env["hs"].properties
     [row] = _outcomes(acc)
     assert (row.email, row.campaign_id, row.replied) == ("ann@acme.io", "42", True)
 
@@ -70,12 +92,23 @@ def test_reply_updates_an_existing_contact_and_existing_outcome_rows(env) -> Non
     acc = make_account("acme")
     cid = env["hs"].seed("ann@acme.io", lifecyclestage="lead")
     with session_scope() as s:
-        s.add(LeadOutcome(account_id=acc, campaign_id="7", email="ann@acme.io", source="clay",
-                          status="added"))
+        s.add(
+            LeadOutcome(
+                account_id=acc, campaign_id="7", email="ann@acme.io", source="clay", status="added"
+            )
+        )
     env["run"](acc, "e1", REPLY, reply())
-    assert ("update", (cid, {"last_reply_date": "2025-03-01T10:00:00.000Z",
-                             "smartlead_replied": "true",
-                             "smartlead_campaign": "Spring outreach"})) in env["hs"].calls
+    assert (
+        "update",
+        (
+            cid,
+            {
+                "last_reply_date": "2025-03-01T10:00:00.000Z",
+                "smartlead_replied": "true",
+                "smartlead_campaign": "Spring outreach",
+            },
+        ),
+    ) in env["hs"].calls
     assert {(r.campaign_id, r.replied) for r in _outcomes(acc)} == {("7", True), ("42", True)}
 
 
@@ -145,13 +178,15 @@ def test_a_hubspot_4xx_is_dead_lettered_and_audited_with_its_message(env, monkey
     from workers.models import AuditLog, DeadLetter, ProcessedEvent
 
     acc = make_account("acme")
-    env["hs"].fail_with = PermanentError("hubspot PATCH -> 400: Property values were not valid",
-                                         status_code=400, service="hubspot")
+    env["hs"].fail_with = PermanentError(
+        "hubspot PATCH -> 400: Property values were not valid", status_code=400, service="hubspot"
+    )
     monkeypatch.setattr(task_module, "hubspot_for", lambda a: env["hs"])
     monkeypatch.setattr(crm_sync, "_redis_client", env["redis"])
     with pytest.raises(PermanentError):
-        task_module.handle_smartlead_event(account_id=acc, event_id="e1", event_type=REPLY,
-                                           event=reply())
+        task_module.handle_smartlead_event(
+            account_id=acc, event_id="e1", event_type=REPLY, event=reply()
+        )
     with session_scope() as s:
         row = s.scalar(select(AuditLog).where(AuditLog.outcome == "failed"))
         assert row is not None and "Property values were not valid" in row.reason
@@ -214,14 +249,24 @@ def test_interested_reply_queues_a_slack_notification_once(env, fake_redis) -> N
 
 
 def test_raw_smartlead_payloads_are_understood() -> None:
-    raw_reply = {"sl_lead_email": "Bob@X.com", "campaign_id": 9, "event_timestamp": 1740823200000,
-                 "reply_message": {"text": "hi"}}
+    raw_reply = {
+        "sl_lead_email": "Bob@X.com",
+        "campaign_id": 9,
+        "event_timestamp": 1740823200000,
+        "reply_message": {"text": "hi"},
+    }
     ev = parse_event(REPLY, raw_reply)
-    assert (ev.email, ev.campaign_id, ev.at) == ("bob@x.com", "9",
-                                                 datetime(2025, 3, 1, 10, 0, tzinfo=UTC))
+    assert (ev.email, ev.campaign_id, ev.at) == (
+        "bob@x.com",
+        "9",
+        datetime(2025, 3, 1, 10, 0, tzinfo=UTC),
+    )
     assert ev.preview == "hi"
-    raw_cat = {"lead_data": {"email": "bob@x.com"}, "event_timestamp": "2025-03-01T10:00:00",
-               "lead_category": {"new_name": "Interested", "old_name": None}}
+    raw_cat = {
+        "lead_data": {"email": "bob@x.com"},
+        "event_timestamp": "2025-03-01T10:00:00",
+        "lead_category": {"new_name": "Interested", "old_name": None},
+    }
     ev = parse_event(CATEGORY, raw_cat)
     assert ev.category == "Interested" and ev.at.tzinfo is not None
     with pytest.raises(BadEvent):
@@ -230,18 +275,22 @@ def test_raw_smartlead_payloads_are_understood() -> None:
         parse_event(REPLY, {"campaign_id": 1})
 
 
-@pytest.mark.parametrize(("current", "target", "write"), [
-    (None, "salesqualifiedlead", True),
-    ("lead", "salesqualifiedlead", True),
-    ("salesqualifiedlead", "salesqualifiedlead", False),
-    ("opportunity", "salesqualifiedlead", False),
-    ("customer", "salesqualifiedlead", False),
-    ("weird", "salesqualifiedlead", False),
-    ("lead", "not-a-stage", False),
-])
+@pytest.mark.parametrize(
+    ("current", "target", "write"),
+    [
+        (None, "salesqualifiedlead", True),
+        ("lead", "salesqualifiedlead", True),
+        ("salesqualifiedlead", "salesqualifiedlead", False),
+        ("opportunity", "salesqualifiedlead", False),
+        ("customer", "salesqualifiedlead", False),
+        ("weird", "salesqualifiedlead", False),
+        ("lead", "not-a-stage", False),
+    ],
+)
 def test_lifecycle_only_moves_forward(current, target, write) -> None:
-    order = crm_hubspot.stage_values(["subscriber", "lead", "salesqualifiedlead", "opportunity",
-                                   "customer"])
+    order = crm_hubspot.stage_values(
+        ["subscriber", "lead", "salesqualifiedlead", "opportunity", "customer"]
+    )
     assert crm_hubspot.lifecycle_move(current, target, order)[0] is write
 
 
@@ -256,8 +305,11 @@ def test_properties_deleted_in_hubspot_are_created_again_and_the_write_repeated(
         if not refusals:
             refusals.append(1)
             hs.properties.clear()
-            raise PermanentError('hubspot PATCH -> 400 VALIDATION_ERROR: Property values were '
-                                 'not valid: [{"error":"PROPERTY_DOESNT_EXIST"}]', status_code=400)
+            raise PermanentError(
+                "hubspot PATCH -> 400 VALIDATION_ERROR: Property values were "
+                'not valid: [{"error":"PROPERTY_DOESNT_EXIST"}]',
+                status_code=400,
+            )
         return real_update(contact_id, properties)
 
     hs.update_contact = update_once_refused

@@ -74,8 +74,9 @@ def test_typeform_explicit_mapping_by_ref_wins_over_defaults() -> None:
 
 def test_typeform_mapping_never_uses_titles() -> None:
     """A mapping keyed by a question title matches nothing: Typeform fields are keyed by ref."""
-    result = map_submission("typeform", load("typeform_demo_request"),
-                            {"Company website": "website"})
+    result = map_submission(
+        "typeform", load("typeform_demo_request"), {"Company website": "website"}
+    )
 
     assert result.lead is not None
     assert "website" not in result.lead
@@ -257,8 +258,9 @@ def test_non_linkedin_url_mapped_to_linkedin_is_kept_as_custom() -> None:
     ("form_id", "expected"),
     [("lT4Z3j", "101"), ("other-form", "999"), (None, "999")],
 )
-def test_form_spec_uses_the_form_campaign_or_the_default(form_id: str | None,
-                                                         expected: str) -> None:
+def test_form_spec_uses_the_form_campaign_or_the_default(
+    form_id: str | None, expected: str
+) -> None:
     params = FormNurtureParams(
         forms={"lT4Z3j": FormSpec(campaign_id="101", field_mapping={"phone": "ignore"})},
         default_campaign_id="999",

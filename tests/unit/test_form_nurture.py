@@ -45,8 +45,7 @@ def make_account(*, enabled: bool = True, dry_run: bool = False, **params: Any) 
         account = Account(slug="acme", name="Acme")
         s.add(account)
         s.flush()
-        set_automation(s, account, "form_nurture", enabled=enabled, dry_run=dry_run,
-                       params=params)
+        set_automation(s, account, "form_nurture", enabled=enabled, dry_run=dry_run, params=params)
         return account.id
 
 
@@ -55,8 +54,11 @@ def audit_rows(account_id: int | None = None) -> list[Any]:
     from workers.models import AuditLog
 
     with session_scope() as s:
-        return list(s.scalars(select(AuditLog).where(AuditLog.automation == "form_nurture")
-                              .order_by(AuditLog.id)))
+        return list(
+            s.scalars(
+                select(AuditLog).where(AuditLog.automation == "form_nurture").order_by(AuditLog.id)
+            )
+        )
 
 
 @pytest.fixture
@@ -65,20 +67,25 @@ def intake(db_url: str) -> FakeIntake:
 
 
 def test_typeform_submission_goes_to_the_form_campaign_with_its_mapping(intake) -> None:
-    acc = make_account(forms={"lT4Z3j": {"campaign_id": "501",
-                                         "field_mapping": {"company_site": "website"}}},
-                       default_campaign_id="999")
+    acc = make_account(
+        forms={"lT4Z3j": {"campaign_id": "501", "field_mapping": {"company_site": "website"}}},
+        default_campaign_id="999",
+    )
 
-    result = handle_submission(acc, "tf-ev-1", "typeform", "lT4Z3j",
-                               load("typeform_demo_request"), submit=intake)
+    result = handle_submission(
+        acc, "tf-ev-1", "typeform", "lT4Z3j", load("typeform_demo_request"), submit=intake
+    )
 
     assert result["outcome"] == "done" and result["reason"] == "buffered"
     [(campaign, lead, event_id)] = intake.calls
     assert (campaign, event_id) == ("501", "tf-ev-1")
     assert lead["website"] == "https://acme-robotics.io"
     [row] = audit_rows()
-    assert (row.outcome, row.reason, row.subject) == ("done", "buffered",
-                                                      "laura.diaz@acme-robotics.io")
+    assert (row.outcome, row.reason, row.subject) == (
+        "done",
+        "buffered",
+        "laura.diaz@acme-robotics.io",
+    )
     assert row.details["mapping"] == "form" and "website" in row.details["lead_fields"]
     assert "Laura" not in json.dumps(row.details)  # answers stay out of the audit log
 
@@ -86,8 +93,7 @@ def test_typeform_submission_goes_to_the_form_campaign_with_its_mapping(intake) 
 def test_unknown_form_uses_the_default_campaign_and_form_id_from_the_payload(intake) -> None:
     acc = make_account(default_campaign_id="999")
 
-    result = handle_submission(acc, "t-1", "tally", None, load("tally_contact_form"),
-                               submit=intake)
+    result = handle_submission(acc, "t-1", "tally", None, load("tally_contact_form"), submit=intake)
 
     assert result["campaign_id"] == "999"
     assert audit_rows()[0].details["form_id"] == "wAbN9x"
@@ -96,8 +102,7 @@ def test_unknown_form_uses_the_default_campaign_and_form_id_from_the_payload(int
 def test_submission_without_email_is_rejected_and_not_uploaded(intake) -> None:
     acc = make_account(default_campaign_id="999")
 
-    result = handle_submission(acc, "t-2", "tally", "wAbN9x", load("tally_no_email"),
-                               submit=intake)
+    result = handle_submission(acc, "t-2", "tally", "wAbN9x", load("tally_no_email"), submit=intake)
 
     assert result["outcome"] == "skipped" and result["reason"].startswith("missing_email")
     assert intake.calls == []
@@ -107,8 +112,9 @@ def test_submission_without_email_is_rejected_and_not_uploaded(intake) -> None:
 def test_dry_run_maps_and_audits_but_does_not_enqueue(intake) -> None:
     acc = make_account(dry_run=True, default_campaign_id="999")
 
-    result = handle_submission(acc, "t-3", "typeform", "lT4Z3j",
-                               load("typeform_demo_request"), submit=intake)
+    result = handle_submission(
+        acc, "t-3", "typeform", "lT4Z3j", load("typeform_demo_request"), submit=intake
+    )
 
     assert (result["outcome"], result["reason"]) == ("dry_run", "dry_run")
     assert intake.calls == []
@@ -116,16 +122,28 @@ def test_dry_run_maps_and_audits_but_does_not_enqueue(intake) -> None:
 
 def test_no_campaign_disabled_and_unknown_account_are_audited(intake) -> None:
     acc = make_account()
-    assert handle_submission(acc, "a", "typeform", "lT4Z3j", load("typeform_demo_request"),
-                             submit=intake)["reason"].startswith("no_campaign")
+    assert handle_submission(
+        acc, "a", "typeform", "lT4Z3j", load("typeform_demo_request"), submit=intake
+    )["reason"].startswith("no_campaign")
     off = make_account_disabled()
-    assert handle_submission(off, "b", "typeform", "lT4Z3j", load("typeform_demo_request"),
-                             submit=intake)["reason"] == "disabled"
-    assert handle_submission(4242, "c", "typeform", "lT4Z3j", load("typeform_demo_request"),
-                             submit=intake)["reason"] == "no_account"
+    assert (
+        handle_submission(
+            off, "b", "typeform", "lT4Z3j", load("typeform_demo_request"), submit=intake
+        )["reason"]
+        == "disabled"
+    )
+    assert (
+        handle_submission(
+            4242, "c", "typeform", "lT4Z3j", load("typeform_demo_request"), submit=intake
+        )["reason"]
+        == "no_account"
+    )
     assert intake.calls == []
-    assert [r.reason.split(":")[0] for r in audit_rows()] == ["no_campaign", "disabled",
-                                                              "no_account"]
+    assert [r.reason.split(":")[0] for r in audit_rows()] == [
+        "no_campaign",
+        "disabled",
+        "no_account",
+    ]
 
 
 def make_account_disabled() -> int:
@@ -137,8 +155,9 @@ def make_account_disabled() -> int:
         account = Account(slug="off", name="Off")
         s.add(account)
         s.flush()
-        set_automation(s, account, "form_nurture", enabled=False,
-                       params={"default_campaign_id": "1"})
+        set_automation(
+            s, account, "form_nurture", enabled=False, params={"default_campaign_id": "1"}
+        )
         return account.id
 
 

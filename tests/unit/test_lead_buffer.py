@@ -19,18 +19,45 @@ def _fresh_intake_settings() -> Any:
     lb.reset_intake_settings()
 
 
-def _fill(r: Any, n: int, *, now: float = 1000.0, size: int = 3, delay: float = 5.0,
-          campaign: str = C, start: int = 0) -> list[lb.BufferResult]:
-    return [lb.buffer_lead(r, A, campaign, {"email": f"l{i}@x.com"}, source="clay",
-                           event_id=f"ev{campaign}-{i}", chunk_size=size, max_delay=delay,
-                           now=now + i * 0.001)
-            for i in range(start, start + n)]
+def _fill(
+    r: Any,
+    n: int,
+    *,
+    now: float = 1000.0,
+    size: int = 3,
+    delay: float = 5.0,
+    campaign: str = C,
+    start: int = 0,
+) -> list[lb.BufferResult]:
+    return [
+        lb.buffer_lead(
+            r,
+            A,
+            campaign,
+            {"email": f"l{i}@x.com"},
+            source="clay",
+            event_id=f"ev{campaign}-{i}",
+            chunk_size=size,
+            max_delay=delay,
+            now=now + i * 0.001,
+        )
+        for i in range(start, start + n)
+    ]
 
 
-def _claim(r: Any, *, now: float, size: int = 3, delay: float = 5.0, limit: int = 5,
-           k: int = 5) -> list[tuple[str, int]]:
-    return lb.claim_chunks(r, A, chunk_size=size, max_delay=delay, limit=limit,
-                           inflight_limit=k, lease_seconds=10, now=now)
+def _claim(
+    r: Any, *, now: float, size: int = 3, delay: float = 5.0, limit: int = 5, k: int = 5
+) -> list[tuple[str, int]]:
+    return lb.claim_chunks(
+        r,
+        A,
+        chunk_size=size,
+        max_delay=delay,
+        limit=limit,
+        inflight_limit=k,
+        lease_seconds=10,
+        now=now,
+    )
 
 
 def _ack(r: Any, cid: str, gen: int) -> bool:
@@ -55,13 +82,12 @@ def test_same_event_id_is_buffered_once(fake_redis: Any) -> None:
     assert fake_redis.llen(lb.buf_key(A, C)) == 1
 
 
-def test_same_email_is_pending_once_per_campaign_until_its_chunk_is_acked(
-        fake_redis: Any) -> None:
-    first = lb.buffer_lead(fake_redis, A, C, {"email": "a@x.com"}, source="clay",
-                           event_id="e1", chunk_size=1)
+def test_same_email_is_pending_once_per_campaign_until_its_chunk_is_acked(fake_redis: Any) -> None:
+    first = lb.buffer_lead(
+        fake_redis, A, C, {"email": "a@x.com"}, source="clay", event_id="e1", chunk_size=1
+    )
     again = lb.buffer_lead(fake_redis, A, C, {"email": "A@x.com"}, source="form", event_id="e2")
-    other = lb.buffer_lead(fake_redis, A, "999", {"email": "a@x.com"}, source="clay",
-                           event_id="e3")
+    other = lb.buffer_lead(fake_redis, A, "999", {"email": "a@x.com"}, source="clay", event_id="e3")
     assert first.accepted and other.accepted
     assert not again.accepted and again.duplicate_email
     [(cid, gen)] = _claim(fake_redis, now=time.time() + 1, size=1, limit=1)
@@ -81,7 +107,8 @@ def test_partial_buffer_is_claimable_only_after_max_delay(fake_redis: Any) -> No
 
 
 def test_full_buffer_is_cut_into_chunks_in_order_and_remainder_keeps_its_age(
-        fake_redis: Any) -> None:
+    fake_redis: Any,
+) -> None:
     _fill(fake_redis, 7, now=1000.0, size=3)
     claims = _claim(fake_redis, now=1000.1)
     # two full chunks now; the 7th lead waits for its own delay (it arrived at ~1000.006)
@@ -102,7 +129,8 @@ def test_inflight_limit_keeps_the_rest_in_redis(fake_redis: Any) -> None:
 
 
 def test_stale_generation_is_fenced_out_after_the_reaper_hands_the_chunk_on(
-        fake_redis: Any) -> None:
+    fake_redis: Any,
+) -> None:
     _fill(fake_redis, 3, size=3)
     [(cid, gen)] = _claim(fake_redis, now=1000.1)
     assert lb.start_chunk(fake_redis, cid, gen, now=1000.2) is not None

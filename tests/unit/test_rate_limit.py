@@ -42,11 +42,22 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
-def make(fake_redis: object, clock: Clock, *, padding_ms: float = 0.0, margin: int = 0,
-         reserve: float = 0.0, max_wait: float = 0.0) -> RateLimiter:
-    return RateLimiter(fake_redis, policy=Policy(padding_ms=padding_ms, limit_margin=margin,
-                                                realtime_reserve=reserve),
-                       max_wait=max_wait, default_penalty=7.0, sleep=clock.advance)
+def make(
+    fake_redis: object,
+    clock: Clock,
+    *,
+    padding_ms: float = 0.0,
+    margin: int = 0,
+    reserve: float = 0.0,
+    max_wait: float = 0.0,
+) -> RateLimiter:
+    return RateLimiter(
+        fake_redis,
+        policy=Policy(padding_ms=padding_ms, limit_margin=margin, realtime_reserve=reserve),
+        max_wait=max_wait,
+        default_penalty=7.0,
+        sleep=clock.advance,
+    )
 
 
 def take(lim: RateLimiter, n: int, windows: list[Window] = W, lane: str = "realtime") -> list[bool]:
@@ -92,8 +103,7 @@ def test_every_window_is_enforced_at_once(fake_redis, clock) -> None:
     assert lim.try_acquire("k", W).admitted
 
 
-def test_no_window_ever_admits_more_than_its_limit_under_random_arrivals(fake_redis,
-                                                                         clock) -> None:
+def test_no_window_ever_admits_more_than_its_limit_under_random_arrivals(fake_redis, clock) -> None:
     rng = random.Random(4)
     lim = make(fake_redis, clock)
     admitted: list[float] = []
@@ -179,7 +189,8 @@ def test_bulk_leaves_the_realtime_reserve_untouched(fake_redis, clock) -> None:
 
 
 def test_a_waiting_realtime_request_goes_before_bulk_in_a_window_without_reserve(
-        fake_redis, clock) -> None:
+    fake_redis, clock
+) -> None:
     windows = [Window(2, 1.0)]  # 10% of 2 rounds down: no reserve in this window
     lim = make(fake_redis, clock, reserve=0.1)
     assert take(lim, 2, windows, "bulk") == [True, True]
@@ -220,8 +231,9 @@ def test_acquire_raises_deferred_with_the_time_until_capacity(fake_redis, clock)
     assert int(fake_redis.hget("leadops:rl:{k}:stats", "deferred:realtime")) == 1
 
 
-def test_accounts_sharing_a_key_share_one_budget_and_redis_never_sees_the_key(fake_redis,
-                                                                            clock) -> None:
+def test_accounts_sharing_a_key_share_one_budget_and_redis_never_sees_the_key(
+    fake_redis, clock
+) -> None:
     lim = make(fake_redis, clock)
     g1 = lim.gate("smartlead", "sk-shared-secret", [(3, 1.0), (5, 10.0)], "realtime")
     g2 = lim.gate("smartlead", "sk-shared-secret", [(3, 1.0), (5, 10.0)], "bulk")
@@ -236,7 +248,8 @@ def test_accounts_sharing_a_key_share_one_budget_and_redis_never_sees_the_key(fa
         assert b"sk-shared-secret" not in k
         if fake_redis.type(k) == b"hash":
             assert b"sk-shared-secret" not in b"".join(
-                a + b for a, b in fake_redis.hgetall(k).items())
+                a + b for a, b in fake_redis.hgetall(k).items()
+            )
     st = lim.status(g1.key_id)
     assert st["service"] == "smartlead"
     assert [w["used"] for w in st["windows"]] == [3, 3]

@@ -23,14 +23,16 @@ class FakeClient:
         data = self.leads.get(email)
         return Lead.model_validate(data) if data else None
 
-    def get_campaign_statistics(self, campaign_id: int, *, offset: int, limit: int,
-                                email_status: str | None = None) -> CampaignStatistics:
+    def get_campaign_statistics(
+        self, campaign_id: int, *, offset: int, limit: int, email_status: str | None = None
+    ) -> CampaignStatistics:
         self.calls.append(("stats", (campaign_id, offset, email_status)))
-        rows = self.replied.get(campaign_id, [])[offset:offset + limit]
+        rows = self.replied.get(campaign_id, [])[offset : offset + limit]
         return CampaignStatistics.model_validate({"total_stats": str(len(rows)), "data": rows})
 
-    def add_leads(self, campaign_id: int, leads: list[dict[str, Any]],
-                  settings: dict[str, bool] | None = None) -> AddLeadsResult:
+    def add_leads(
+        self, campaign_id: int, leads: list[dict[str, Any]], settings: dict[str, bool] | None = None
+    ) -> AddLeadsResult:
         self.calls.append(("add", (campaign_id, leads, settings)))
         return AddLeadsResult.from_answer(self.answer)
 
@@ -40,13 +42,18 @@ def _lead(email: str, *entries: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_lookup_finds_a_reply_in_the_campaign_statistics_when_the_status_does_not_show_it(
-        db_url) -> None:
+    db_url,
+) -> None:
     client = FakeClient()
     client.leads["ann@acme.io"] = _lead(
-        "ann@acme.io", {"campaign_id": 7, "lead_status": "INPROGRESS"},
-        {"campaign_id": 8, "lead_status": "STOPPED"})
-    client.replied[7] = [{"lead_email": "zoe@x.io", "reply_time": "2025-03-01T09:00:00Z"},
-                         {"lead_email": "Ann@acme.io", "reply_time": "2025-03-02T09:00:00Z"}]
+        "ann@acme.io",
+        {"campaign_id": 7, "lead_status": "INPROGRESS"},
+        {"campaign_id": 8, "lead_status": "STOPPED"},
+    )
+    client.replied[7] = [
+        {"lead_email": "zoe@x.io", "reply_time": "2025-03-01T09:00:00Z"},
+        {"lead_email": "Ann@acme.io", "reply_time": "2025-03-02T09:00:00Z"},
+    ]
 
     data = SmartleadVisitApi(1, client).lookup("ann@acme.io")
 
@@ -77,12 +84,15 @@ def _outcomes(account_id: int) -> list[tuple[str, str, str, str]]:
     from workers.models import LeadOutcome
 
     with session_scope() as s:
-        return [(r.campaign_id, r.email, r.status, r.source) for r in
-                s.scalars(select(LeadOutcome).where(LeadOutcome.account_id == account_id))]
+        return [
+            (r.campaign_id, r.email, r.status, r.source)
+            for r in s.scalars(select(LeadOutcome).where(LeadOutcome.account_id == account_id))
+        ]
 
 
 def test_add_uploads_with_ignore_duplicates_in_other_campaigns_and_records_the_outcome(
-        db_url) -> None:
+    db_url,
+) -> None:
     acc = _account()
     client = FakeClient()
 
@@ -99,8 +109,12 @@ def test_add_uploads_with_ignore_duplicates_in_other_campaigns_and_records_the_o
 def test_add_reports_a_lead_smartlead_already_has_in_the_warm_campaign(db_url) -> None:
     acc = _account()
     client = FakeClient()
-    client.answer = {"ok": True, "upload_count": 0, "total_leads": 1,
-                     "already_added_to_campaign": 1}
+    client.answer = {
+        "ok": True,
+        "upload_count": 0,
+        "total_leads": 1,
+        "already_added_to_campaign": 1,
+    }
 
     result = SmartleadVisitApi(acc, client).add("900", {"email": "ann@acme.io"}, "visit:abc")
 

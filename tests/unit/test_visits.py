@@ -49,8 +49,13 @@ def test_trigger_and_visit_date_custom_fields() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Acme.io", "acme.io"), ("https://www.acme.io/pricing", "acme.io"), ("acme", None),
-     ("", None), (None, None)],
+    [
+        ("Acme.io", "acme.io"),
+        ("https://www.acme.io/pricing", "acme.io"),
+        ("acme", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_normalize_domain(raw: str | None, expected: str | None) -> None:
     assert rules.normalize_domain(raw) == expected
@@ -67,8 +72,9 @@ def test_normalize_domain(raw: str | None, expected: str | None) -> None:
         ({"campaign_id": 1, "reply_time": "2025-03-01T10:00:00Z"}, "reply_time"),
     ],
 )
-def test_reply_is_read_from_evidence_never_from_a_not_replied_status(entry: dict[str, Any],
-                                                                     basis: str | None) -> None:
+def test_reply_is_read_from_evidence_never_from_a_not_replied_status(
+    entry: dict[str, Any], basis: str | None
+) -> None:
     assert rules.entry_reply_basis(entry) == basis
 
 
@@ -117,19 +123,39 @@ def make_account(*, dry_run: bool = False, enabled: bool = True, **params: Any) 
         account = Account(slug="acme", name="Acme")
         s.add(account)
         s.flush()
-        set_automation(s, account, "visit_followup", enabled=enabled, dry_run=dry_run,
-                       params={"campaign_id": "900", **params})
+        set_automation(
+            s,
+            account,
+            "visit_followup",
+            enabled=enabled,
+            dry_run=dry_run,
+            params={"campaign_id": "900", **params},
+        )
         return account.id
 
 
-def add_outcome(account_id: int, email: str, campaign_id: str = "100", *, replied: bool = False,
-                status: str = "added") -> None:
+def add_outcome(
+    account_id: int,
+    email: str,
+    campaign_id: str = "100",
+    *,
+    replied: bool = False,
+    status: str = "added",
+) -> None:
     from workers.db import session_scope
     from workers.models import LeadOutcome
 
     with session_scope() as s:
-        s.add(LeadOutcome(account_id=account_id, campaign_id=campaign_id, email=email,
-                          source="clay", status=status, replied=replied))
+        s.add(
+            LeadOutcome(
+                account_id=account_id,
+                campaign_id=campaign_id,
+                email=email,
+                source="clay",
+                status=status,
+                replied=replied,
+            )
+        )
 
 
 def audit_rows(account_id: int) -> list[Any]:
@@ -137,21 +163,30 @@ def audit_rows(account_id: int) -> list[Any]:
     from workers.models import AuditLog
 
     with session_scope() as s:
-        return list(s.scalars(select(AuditLog).where(AuditLog.account_id == account_id,
-                                                     AuditLog.automation == "visit_followup")
-                              .order_by(AuditLog.id)))
+        return list(
+            s.scalars(
+                select(AuditLog)
+                .where(AuditLog.account_id == account_id, AuditLog.automation == "visit_followup")
+                .order_by(AuditLog.id)
+            )
+        )
 
 
 @pytest.fixture
 def env(db_url: str, fake_redis: Any) -> dict[str, Any]:
     sl = FakeSmartlead()
 
-    def run(account_id: int, event_id: str = "ev-1", *, email: str | None = "ann@acme.io",
-            domain: str | None = None, page_url: str = PRICING,
-            now: dt.datetime = NOW) -> list[dict[str, Any]]:
+    def run(
+        account_id: int,
+        event_id: str = "ev-1",
+        *,
+        email: str | None = "ann@acme.io",
+        domain: str | None = None,
+        page_url: str = PRICING,
+        now: dt.datetime = NOW,
+    ) -> list[dict[str, Any]]:
         source = "rb2b" if email else "company"
-        visit = Visit(account_id, event_id, source, email, domain, page_url,
-                      "2025-03-10T11:58:00Z")
+        visit = Visit(account_id, event_id, source, email, domain, page_url, "2025-03-10T11:58:00Z")
         return handle_visit(visit, api=sl.factory, redis=fake_redis, now=now)
 
     return {"sl": sl, "run": run}
@@ -163,8 +198,13 @@ INPROGRESS = {"campaign_id": 100, "lead_status": "INPROGRESS", "lead_category_id
 def test_known_lead_without_reply_is_added_with_trigger_and_visit_date(env) -> None:
     acc = make_account()
     add_outcome(acc, "ann@acme.io")
-    env["sl"].seed("ann@acme.io", INPROGRESS, first_name="Ann", company_name="Acme",
-                   custom_fields={"industry": "SaaS"})
+    env["sl"].seed(
+        "ann@acme.io",
+        INPROGRESS,
+        first_name="Ann",
+        company_name="Acme",
+        custom_fields={"industry": "SaaS"},
+    )
 
     [result] = env["run"](acc)
 
@@ -172,8 +212,11 @@ def test_known_lead_without_reply_is_added_with_trigger_and_visit_date(env) -> N
     [(campaign, lead, event_key)] = env["sl"].added
     assert campaign == "900"
     assert lead["email"] == "ann@acme.io" and lead["first_name"] == "Ann"
-    assert lead["custom_fields"] == {"industry": "SaaS", "trigger": "pricing_page_visit",
-                                     "visit_date": "2025-03-10"}
+    assert lead["custom_fields"] == {
+        "industry": "SaaS",
+        "trigger": "pricing_page_visit",
+        "visit_date": "2025-03-10",
+    }
     assert event_key.startswith("visit:") and len(event_key) <= 64
     [row] = audit_rows(acc)
     assert (row.reason, row.outcome, row.subject) == ("added", "done", "ann@acme.io")
@@ -200,10 +243,13 @@ def test_replied_lead_in_own_records_is_not_added_and_smartlead_is_not_asked(env
     assert env["sl"].built == 0 and not env["sl"].added
 
 
-@pytest.mark.parametrize("entry", [
-    {"campaign_id": 100, "lead_status": "STOPPED"},
-    {"campaign_id": 100, "lead_status": "INPROGRESS", "lead_category_id": 5},
-])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"campaign_id": 100, "lead_status": "STOPPED"},
+        {"campaign_id": 100, "lead_status": "INPROGRESS", "lead_category_id": 5},
+    ],
+)
 def test_lead_replied_in_smartlead_is_not_added(env, entry: dict[str, Any]) -> None:
     acc = make_account()
     add_outcome(acc, "ann@acme.io")
@@ -254,8 +300,11 @@ def test_cooldown_adds_a_lead_at_most_once_per_window(env) -> None:
     second = env["run"](acc, "e2", now=NOW + dt.timedelta(days=13))
     third = env["run"](acc, "e3", now=NOW + dt.timedelta(days=15))
 
-    assert [first[0]["reason"], second[0]["reason"], third[0]["reason"]] == \
-        ["added", "cooldown", "added"]
+    assert [first[0]["reason"], second[0]["reason"], third[0]["reason"]] == [
+        "added",
+        "cooldown",
+        "added",
+    ]
     assert len(env["sl"].added) == 2
 
 
@@ -305,9 +354,11 @@ def test_company_visit_matches_uploaded_leads_by_email_domain(env) -> None:
     results = env["run"](acc, email=None, domain="www.ACME.io")
 
     assert {r["email"]: r["reason"] for r in results} == {
-        "ann@acme.io": "added", "bob@acme.io": "added", "cat@acme.io": "replied"}
-    assert sorted(lead["email"] for _, lead, _ in env["sl"].added) == \
-        ["ann@acme.io", "bob@acme.io"]
+        "ann@acme.io": "added",
+        "bob@acme.io": "added",
+        "cat@acme.io": "replied",
+    }
+    assert sorted(lead["email"] for _, lead, _ in env["sl"].added) == ["ann@acme.io", "bob@acme.io"]
     assert env["sl"].built == 1  # one client for the whole company
 
 

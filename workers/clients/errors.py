@@ -25,8 +25,9 @@ class RateLimited(ApiError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float, status_code: int | None = 429,
-                 service: str = "") -> None:
+    def __init__(
+        self, message: str, *, retry_after: float, status_code: int | None = 429, service: str = ""
+    ) -> None:
         super().__init__(message, status_code=status_code, service=service)
         self.retry_after = retry_after
 

@@ -24,8 +24,9 @@ class MissingCredential(PermanentError):
     """The account has no credential for this service: nothing to retry."""
 
 
-def _gate_for(service: str, credential: str, windows: list[tuple[int, float]],
-              lane: str) -> RequestGate:
+def _gate_for(
+    service: str, credential: str, windows: list[tuple[int, float]], lane: str
+) -> RequestGate:
     """The shared limiter's gate for one credential. The limiter keys Redis by a hash of the
     credential, never the credential itself.
 
@@ -41,8 +42,9 @@ def smartlead_for(account: Account, *, lane: str = "realtime") -> SmartleadClien
 
     key = account.smartlead_api_key
     if not key:
-        raise MissingCredential(f"account {account.id} has no Smartlead API key",
-                                service="smartlead")
+        raise MissingCredential(
+            f"account {account.id} has no Smartlead API key", service="smartlead"
+        )
     gate = _gate_for("smartlead", key, rate_limit_windows(account), lane)
     return SmartleadClient(key, base_url=account.smartlead_base_url or None, gate=gate)
 

@@ -65,8 +65,9 @@ def _build_client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
     return httpx.Client(
         transport=transport,
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
-                            keepalive_expiry=30.0),
+        limits=httpx.Limits(
+            max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0
+        ),
         follow_redirects=False,
         trust_env=False,
     )
@@ -120,8 +121,9 @@ def make_timeout(seconds: float | None) -> httpx.Timeout:
         from workers.settings import get_settings
 
         seconds = get_settings().http_timeout_seconds
-    return httpx.Timeout(connect=min(CONNECT_TIMEOUT, seconds), read=seconds, write=seconds,
-                         pool=POOL_TIMEOUT)
+    return httpx.Timeout(
+        connect=min(CONNECT_TIMEOUT, seconds), read=seconds, write=seconds, pool=POOL_TIMEOUT
+    )
 
 
 def parse_retry_after(value: str | None, default: float = DEFAULT_RETRY_AFTER) -> float:
@@ -169,8 +171,14 @@ def server_message(response: httpx.Response) -> str:
     return redact(text)
 
 
-def error_for(response: httpx.Response, *, service: str, method: str, path: str,
-              default_retry_after: float = DEFAULT_RETRY_AFTER) -> ApiError | None:
+def error_for(
+    response: httpx.Response,
+    *,
+    service: str,
+    method: str,
+    path: str,
+    default_retry_after: float = DEFAULT_RETRY_AFTER,
+) -> ApiError | None:
     """The exception an answer stands for, or None for a 2xx/3xx."""
     status = response.status_code
     if status < 400:
@@ -196,8 +204,11 @@ def json_body(response: httpx.Response, *, service: str = "", what: str = "") ->
         return response.json()
     except ValueError:
         snippet = redact(response.text.strip()[:100])
-        raise PermanentError(f"{service} {what}: answer is not JSON: {snippet!r}",
-                             status_code=response.status_code, service=service) from None
+        raise PermanentError(
+            f"{service} {what}: answer is not JSON: {snippet!r}",
+            status_code=response.status_code,
+            service=service,
+        ) from None
 
 
 class HttpRequester:
@@ -267,35 +278,67 @@ class HttpRequester:
         started = time.monotonic()
         try:
             response = client.request(
-                method, self.url_for(path), params=query or None, json=json, content=content,
-                headers=all_headers, timeout=self.timeout,
+                method,
+                self.url_for(path),
+                params=query or None,
+                json=json,
+                content=content,
+                headers=all_headers,
+                timeout=self.timeout,
             )
         except httpx.TimeoutException as exc:
             self._log_failure(method, path, started, type(exc).__name__)
-            raise TransientError(f"{self.service} {method} {path}: timeout ({type(exc).__name__})",
-                                 service=self.service) from None
+            raise TransientError(
+                f"{self.service} {method} {path}: timeout ({type(exc).__name__})",
+                service=self.service,
+            ) from None
         except httpx.TransportError as exc:
             self._log_failure(method, path, started, type(exc).__name__)
             raise TransientError(
                 f"{self.service} {method} {path}: connection failed ({type(exc).__name__}: "
-                f"{redact(str(exc))[:200]})", service=self.service) from None
+                f"{redact(str(exc))[:200]})",
+                service=self.service,
+            ) from None
         self.gate.observe(response.status_code, response.headers)
         elapsed_ms = round((time.monotonic() - started) * 1000, 1)
-        log.debug("http_request", service=self.service, method=method, path=path,
-                  status=response.status_code, elapsed_ms=elapsed_ms)
+        log.debug(
+            "http_request",
+            service=self.service,
+            method=method,
+            path=path,
+            status=response.status_code,
+            elapsed_ms=elapsed_ms,
+        )
         if raise_for_status:
-            error = error_for(response, service=self.service, method=method, path=path,
-                              default_retry_after=self._default_retry_after)
+            error = error_for(
+                response,
+                service=self.service,
+                method=method,
+                path=path,
+                default_retry_after=self._default_retry_after,
+            )
             if error is not None:
-                log.info("http_error", service=self.service, method=method, path=path,
-                         status=response.status_code, error=type(error).__name__,
-                         message=error.message)
+                log.info(
+                    "http_error",
+                    service=self.service,
+                    method=method,
+                    path=path,
+                    status=response.status_code,
+                    error=type(error).__name__,
+                    message=error.message,
+                )
                 raise error
         return response
 
     def _log_failure(self, method: str, path: str, started: float, kind: str) -> None:
-        log.info("http_transport_error", service=self.service, method=method, path=path,
-                 error=kind, elapsed_ms=round((time.monotonic() - started) * 1000, 1))
+        log.info(
+            "http_transport_error",
+            service=self.service,
+            method=method,
+            path=path,
+            error=kind,
+            elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+        )
 
 
 __all__ = [

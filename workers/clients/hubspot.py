@@ -47,8 +47,14 @@ def forget_known_properties() -> None:
 class Conflict(PermanentError):
     """409: the contact (email) or property already exists. ``existing_id`` when HubSpot says."""
 
-    def __init__(self, message: str, *, existing_id: str | None = None,
-                 status_code: int | None = 409, service: str = SERVICE) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        existing_id: str | None = None,
+        status_code: int | None = 409,
+        service: str = SERVICE,
+    ) -> None:
         super().__init__(message, status_code=status_code, service=service)
         self.existing_id = existing_id
 
@@ -56,8 +62,9 @@ class Conflict(PermanentError):
 class BatchErrors(PermanentError):
     """A batch answered 207: some inputs failed. ``results`` holds the ones that succeeded."""
 
-    def __init__(self, message: str, *, results: list[dict[str, Any]],
-                 errors: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, message: str, *, results: list[dict[str, Any]], errors: list[dict[str, Any]]
+    ) -> None:
         super().__init__(message, status_code=207, service=SERVICE)
         self.results = results
         self.errors = [redact_value(e) for e in errors]
@@ -66,9 +73,15 @@ class BatchErrors(PermanentError):
 class HubSpotClient:
     """One HubSpot portal, authenticated by a private-app token."""
 
-    def __init__(self, token: str, *, base_url: str | None = None,
-                 gate: RequestGate | None = None, timeout: float | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        gate: RequestGate | None = None,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         if not token or not token.strip():
             raise ValueError("HubSpot token is empty")
         register_secret(token)
@@ -78,8 +91,13 @@ class HubSpotClient:
             base_url = get_settings().hubspot_base_url
         self.base_url = base_url.rstrip("/")
         self._http = HttpRequester(
-            SERVICE, self.base_url, gate=gate, timeout=timeout, transport=transport,
-            headers={"Authorization": f"Bearer {token}"}, secrets=[token],
+            SERVICE,
+            self.base_url,
+            gate=gate,
+            timeout=timeout,
+            transport=transport,
+            headers={"Authorization": f"Bearer {token}"},
+            secrets=[token],
             default_retry_after=TEN_SECONDLY_RETRY_AFTER,
         )
         self._portal_key = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()
@@ -91,8 +109,9 @@ class HubSpotClient:
         self._http.close()
 
     # ---- contacts -----------------------------------------------------------------------
-    def get_contact_by_email(self, email: str,
-                             properties: Iterable[str] | None = None) -> dict[str, Any] | None:
+    def get_contact_by_email(
+        self, email: str, properties: Iterable[str] | None = None
+    ) -> dict[str, Any] | None:
         """The contact ``{id, properties, createdAt, updatedAt, archived}``, or None when
         HubSpot has no contact with that email."""
         params: dict[str, Any] = {"idProperty": "email"}
@@ -109,11 +128,15 @@ class HubSpotClient:
         """Create one contact; ``Conflict`` (with ``existing_id``) when the email exists."""
         return self._object("POST", CONTACTS, json={"properties": dict(properties)})
 
-    def update_contact(self, contact_id: str | int,
-                       properties: Mapping[str, Any]) -> dict[str, Any]:
+    def update_contact(
+        self, contact_id: str | int, properties: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """PATCH the given properties. An earlier lifecycle stage is ignored by HubSpot."""
-        return self._object("PATCH", f"{CONTACTS}/{quote(str(contact_id), safe='')}",
-                            json={"properties": dict(properties)})
+        return self._object(
+            "PATCH",
+            f"{CONTACTS}/{quote(str(contact_id), safe='')}",
+            json={"properties": dict(properties)},
+        )
 
     def batch_upsert(self, inputs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Create-or-update contacts by email, ``BATCH_LIMIT`` per request, in order.
@@ -130,28 +153,41 @@ class HubSpotClient:
         items = [{"id": e, "idProperty": "email", "properties": p} for e, p in merged.items()]
         results: list[dict[str, Any]] = []
         for start in range(0, len(items), BATCH_LIMIT):
-            chunk = items[start:start + BATCH_LIMIT]
+            chunk = items[start : start + BATCH_LIMIT]
             response = self._send("POST", f"{CONTACTS}/batch/upsert", json={"inputs": chunk})
             data = json_body(response, service=SERVICE, what="batch upsert") or {}
             results.extend(data.get("results") or [])
             if response.status_code == 207 or data.get("errors"):
                 errors = data.get("errors") or []
-                raise BatchErrors(f"hubspot batch upsert: {len(errors)} input(s) failed: "
-                                  f"{[e.get('message') for e in errors][:5]}",
-                                  results=results, errors=errors)
+                raise BatchErrors(
+                    f"hubspot batch upsert: {len(errors)} input(s) failed: "
+                    f"{[e.get('message') for e in errors][:5]}",
+                    results=results,
+                    errors=errors,
+                )
         return results
 
     # ---- properties ---------------------------------------------------------------------
-    def ensure_property(self, name: str, label: str, type: str = "string",  # noqa: A002
-                        field_type: str = "text",
-                        group_name: str = "contactinformation") -> bool:
+    def ensure_property(
+        self,
+        name: str,
+        label: str,
+        type: str = "string",  # noqa: A002
+        field_type: str = "text",
+        group_name: str = "contactinformation",
+    ) -> bool:
         """Make sure a contact property exists. True when this call created it; False when it
         existed (409, or known to this process already: no request)."""
         with _known_lock:
             if name in _known_properties.get(self._portal_key, set()):
                 return False
-        body = {"name": name, "label": label, "type": type, "fieldType": field_type,
-                "groupName": group_name}
+        body = {
+            "name": name,
+            "label": label,
+            "type": type,
+            "fieldType": field_type,
+            "groupName": group_name,
+        }
         created = True
         try:
             self._call("POST", CONTACT_PROPERTIES, json=body)
@@ -166,32 +202,46 @@ class HubSpotClient:
     def lifecycle_stage_options(self) -> list[str]:
         """The portal's lifecycle stage values in their order (earliest first)."""
         data = self._object("GET", f"{CONTACT_PROPERTIES}/lifecyclestage")
-        options = sorted(enumerate(data.get("options") or []),
-                         key=lambda pair: (pair[1].get("displayOrder", pair[0]), pair[0]))
+        options = sorted(
+            enumerate(data.get("options") or []),
+            key=lambda pair: (pair[1].get("displayOrder", pair[0]), pair[0]),
+        )
         return [opt["value"] for _, opt in options if opt.get("value")]
 
     # ---- transport ----------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-              json: Any = None) -> Any:
+    def _call(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Any:
         response = self._send(method, path, params=params, json=json)
         return json_body(response, service=SERVICE, what=f"{method} {path}")
 
-    def _object(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> dict[str, Any]:
+    def _object(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> dict[str, Any]:
         data = self._call(method, path, params=params, json=json)
         if not isinstance(data, dict):
-            raise PermanentError(f"{SERVICE} {method} {path}: expected a JSON object, got "
-                                 f"{type(data).__name__}", service=SERVICE)
+            raise PermanentError(
+                f"{SERVICE} {method} {path}: expected a JSON object, got {type(data).__name__}",
+                service=SERVICE,
+            )
         return data
 
-    def _send(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-              json: Any = None) -> httpx.Response:
-        response = self._http.request(method, path, params=params, json=json,
-                                      raise_for_status=False)
+    def _send(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> httpx.Response:
+        response = self._http.request(
+            method, path, params=params, json=json, raise_for_status=False
+        )
         if response.status_code >= 400:
             error = hubspot_error(response, method, path)
-            log.info("hubspot_error", method=method, path=path, status=response.status_code,
-                     error=type(error).__name__, message=error.message)
+            log.info(
+                "hubspot_error",
+                method=method,
+                path=path,
+                status=response.status_code,
+                error=type(error).__name__,
+                message=error.message,
+            )
             raise error
         return response
 
@@ -215,8 +265,9 @@ def hubspot_error(response: httpx.Response, method: str, path: str) -> ApiError:
         policy = str(body.get("policyName") or "")
         default = DAILY_RETRY_AFTER if policy == "DAILY" else TEN_SECONDLY_RETRY_AFTER
         retry_after = parse_retry_after(response.headers.get("Retry-After"), default)
-        return RateLimited(f"{where} {policy or 'RATE_LIMIT'}: {message}",
-                           retry_after=retry_after, service=SERVICE)
+        return RateLimited(
+            f"{where} {policy or 'RATE_LIMIT'}: {message}", retry_after=retry_after, service=SERVICE
+        )
     text = f"{where} {category}: {message}" if category else f"{where}: {message}"
     if status == 404 and category == "OBJECT_NOT_FOUND":
         return ObjectNotFound(text, status_code=404, service=SERVICE)
@@ -242,5 +293,12 @@ def _as_upsert_input(item: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return email, props
 
 
-__all__ = ["BATCH_LIMIT", "BatchErrors", "Conflict", "HubSpotClient", "ObjectNotFound",
-           "forget_known_properties", "hubspot_error"]
+__all__ = [
+    "BATCH_LIMIT",
+    "BatchErrors",
+    "Conflict",
+    "HubSpotClient",
+    "ObjectNotFound",
+    "forget_known_properties",
+    "hubspot_error",
+]

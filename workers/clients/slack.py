@@ -48,16 +48,27 @@ class DestinationBroken(PermanentError):
 class SlackClient:
     """One incoming webhook."""
 
-    def __init__(self, webhook_url: str, *, gate: RequestGate | None = None,
-                 timeout: float | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        webhook_url: str,
+        *,
+        gate: RequestGate | None = None,
+        timeout: float | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         url = (webhook_url or "").strip()
         if not url.startswith(("https://", "http://")):
             raise ValueError("Slack webhook URL must be an http(s) URL")
         # The path alone also shows up (server access logs): register it as well.
         _, _, secret_path = url.partition("/services/")
-        self._http = HttpRequester(SERVICE, url, gate=gate, timeout=timeout, transport=transport,
-                                   secrets=[url, secret_path])
+        self._http = HttpRequester(
+            SERVICE,
+            url,
+            gate=gate,
+            timeout=timeout,
+            transport=transport,
+            secrets=[url, secret_path],
+        )
         register_secret(url)
 
     def __repr__(self) -> str:
@@ -79,22 +90,35 @@ class SlackClient:
         if response.status_code == 200 and body == "ok":
             return
         error = slack_error(response.status_code, body, response.headers)
-        log.info("slack_error", status=response.status_code, error=type(error).__name__,
-                 message=error.message)
+        log.info(
+            "slack_error",
+            status=response.status_code,
+            error=type(error).__name__,
+            message=error.message,
+        )
         raise error
 
-    def post_alert(self, title: str, lines: Iterable[str], *,
-                   context: Mapping[str, Any] | None = None,
-                   max_messages: int = MAX_MESSAGES,
-                   lines_per_message: int = LINES_PER_MESSAGE) -> int:
+    def post_alert(
+        self,
+        title: str,
+        lines: Iterable[str],
+        *,
+        context: Mapping[str, Any] | None = None,
+        max_messages: int = MAX_MESSAGES,
+        lines_per_message: int = LINES_PER_MESSAGE,
+    ) -> int:
         """Post an alert as Block Kit: a header, optional context fields, the lines as
         bullets. Past one message's worth of lines it is split into numbered parts, sent in
         order; past ``max_messages`` parts the last one ends with "... and K more". Returns the
         number of messages sent. A short 429 between parts is waited out, so parts stay in
         order; a part that fails raises (earlier parts were delivered)."""
-        messages = build_alert_messages(title, list(lines), context=context,
-                                        max_messages=max_messages,
-                                        lines_per_message=lines_per_message)
+        messages = build_alert_messages(
+            title,
+            list(lines),
+            context=context,
+            max_messages=max_messages,
+            lines_per_message=lines_per_message,
+        )
         for message in messages:
             self._post_paced(message["text"], message["blocks"])
         return len(messages)
@@ -117,8 +141,9 @@ def slack_error(status: int, body: str, headers: Mapping[str, str]) -> ApiError:
     code = redact(body[:200]) or "(empty body)"
     msg = f"slack webhook -> {status}: {code}"
     if status == 429:
-        return RateLimited(msg, retry_after=parse_retry_after(headers.get("Retry-After"), 1.0),
-                           service=SERVICE)
+        return RateLimited(
+            msg, retry_after=parse_retry_after(headers.get("Retry-After"), 1.0), service=SERVICE
+        )
     if status in DESTINATION_BROKEN:
         return DestinationBroken(msg, status_code=status, service=SERVICE)
     if status == 401:
@@ -169,20 +194,27 @@ def _context_fields(context: Mapping[str, Any]) -> list[dict[str, Any]]:
     if len(items) > MAX_FIELDS:
         rest = len(items) - (MAX_FIELDS - 1)
         items = items[: MAX_FIELDS - 1] + [("…", f"{rest} more")]
-    return [{"type": "mrkdwn", "text": clip(f"*{escape(str(k))}*\n{escape(str(v))}",
-                                             MAX_FIELD_TEXT)} for k, v in items]
+    return [
+        {"type": "mrkdwn", "text": clip(f"*{escape(str(k))}*\n{escape(str(v))}", MAX_FIELD_TEXT)}
+        for k, v in items
+    ]
 
 
-def build_alert_messages(title: str, lines: list[str], *, context: Mapping[str, Any] | None = None,
-                         max_messages: int = MAX_MESSAGES,
-                         lines_per_message: int = LINES_PER_MESSAGE) -> list[dict[str, Any]]:
+def build_alert_messages(
+    title: str,
+    lines: list[str],
+    *,
+    context: Mapping[str, Any] | None = None,
+    max_messages: int = MAX_MESSAGES,
+    lines_per_message: int = LINES_PER_MESSAGE,
+) -> list[dict[str, Any]]:
     """The ``{text, blocks}`` payloads of one alert, each within Block Kit's limits."""
     if max_messages < 1 or lines_per_message < 2:
         raise ValueError("max_messages >= 1 and lines_per_message >= 2")
     title = " ".join((title or "Alert").split()) or "Alert"
     bullets = [clip(escape(f"• {' '.join(str(line).split())}"), MAX_LINE) for line in lines]
     per_message = min(lines_per_message, (MAX_BLOCKS - 3) * (MAX_SECTION_TEXT // (MAX_LINE + 1)))
-    parts = [bullets[i:i + per_message] for i in range(0, len(bullets), per_message)] or [[]]
+    parts = [bullets[i : i + per_message] for i in range(0, len(bullets), per_message)] or [[]]
     if len(parts) > max_messages:
         parts = parts[:max_messages]
         shown = sum(len(p) for p in parts) - 1
@@ -193,13 +225,15 @@ def build_alert_messages(title: str, lines: list[str], *, context: Mapping[str, 
         suffix = f" ({number}/{total})" if total > 1 else ""
         header = clip(title, MAX_HEADER - len(suffix)) + suffix
         blocks: list[dict[str, Any]] = [
-            {"type": "header", "text": {"type": "plain_text", "text": header}}]
+            {"type": "header", "text": {"type": "plain_text", "text": header}}
+        ]
         if context and number == 1:
             blocks.append({"type": "section", "fields": _context_fields(context)})
         blocks.extend(_line_sections(part))
         summary = f"{len(lines)} line(s)" if lines else "no details"
-        messages.append({"text": clip(escape(f"{header}: {summary}"), MAX_SECTION_TEXT),
-                         "blocks": blocks})
+        messages.append(
+            {"text": clip(escape(f"{header}: {summary}"), MAX_SECTION_TEXT), "blocks": blocks}
+        )
     return messages
 
 

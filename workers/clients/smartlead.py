@@ -60,8 +60,13 @@ class SmartleadClient:
             base_url = get_settings().smartlead_base_url
         self.max_leads_per_request = max_leads_per_request
         self._http = HttpRequester(
-            SERVICE, base_url, gate=gate, timeout=timeout, transport=transport,
-            params={"api_key": api_key}, secrets=[api_key],
+            SERVICE,
+            base_url,
+            gate=gate,
+            timeout=timeout,
+            transport=transport,
+            params={"api_key": api_key},
+            secrets=[api_key],
             default_retry_after=DEFAULT_RETRY_AFTER,
         )
 
@@ -72,8 +77,9 @@ class SmartleadClient:
         self._http.close()
 
     # ---- plumbing ---------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-              json: Any = None) -> Any:
+    def _call(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Any:
         response = self._http.request(method, path, params=params, json=json)
         what = f"{method} {path}"
         if not response.content.strip():
@@ -88,13 +94,18 @@ class SmartleadClient:
             except ValueError:
                 raise PermanentError(
                     f"smartlead {what}: unexpected non-JSON answer: {server_message(response)}",
-                    status_code=response.status_code, service=SERVICE) from None
+                    status_code=response.status_code,
+                    service=SERVICE,
+                ) from None
         else:
             data = json_body(response, service=SERVICE, what=what)
         if isinstance(data, dict) and (data.get("ok") is False or data.get("success") is False):
             detail = data.get("error") or data.get("message") or "ok: false"
-            raise PermanentError(f"smartlead {what} -> {response.status_code}: {detail}",
-                                 status_code=response.status_code, service=SERVICE)
+            raise PermanentError(
+                f"smartlead {what} -> {response.status_code}: {detail}",
+                status_code=response.status_code,
+                service=SERVICE,
+            )
         return data
 
     @staticmethod
@@ -105,8 +116,9 @@ class SmartleadClient:
             return data
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             return list(data["data"])
-        raise PermanentError(f"smartlead {what}: expected a list, got {type(data).__name__}",
-                             service=SERVICE)
+        raise PermanentError(
+            f"smartlead {what}: expected a list, got {type(data).__name__}", service=SERVICE
+        )
 
     # ---- campaigns --------------------------------------------------------------------------
     def list_campaigns(self, client_id: int | None = None) -> list[Campaign]:
@@ -120,8 +132,9 @@ class SmartleadClient:
             return None
         return Campaign.model_validate(data)
 
-    def create_campaign(self, name: str | None = None,
-                        client_id: int | None = None) -> CreatedCampaign:
+    def create_campaign(
+        self, name: str | None = None, client_id: int | None = None
+    ) -> CreatedCampaign:
         body: dict[str, Any] = {}
         if name is not None:
             body["name"] = name
@@ -133,52 +146,72 @@ class SmartleadClient:
         """START | PAUSED | STOPPED (final). Always POST: PATCH answers 404."""
         if status not in CAMPAIGN_STATUS_COMMANDS:
             raise ValueError(f"status must be one of {CAMPAIGN_STATUS_COMMANDS}, not {status!r}")
-        return self._call("POST", f"/campaigns/{int(campaign_id)}/status",
-                          json={"status": status}) or {}
+        return (
+            self._call("POST", f"/campaigns/{int(campaign_id)}/status", json={"status": status})
+            or {}
+        )
 
-    def save_schedule(self, campaign_id: int,
-                      schedule: Schedule | Mapping[str, Any]) -> dict[str, Any]:
+    def save_schedule(
+        self, campaign_id: int, schedule: Schedule | Mapping[str, Any]
+    ) -> dict[str, Any]:
         sched = schedule if isinstance(schedule, Schedule) else Schedule.model_validate(schedule)
-        return self._call("POST", f"/campaigns/{int(campaign_id)}/schedule",
-                          json=sched.to_body()) or {}
+        return (
+            self._call("POST", f"/campaigns/{int(campaign_id)}/schedule", json=sched.to_body())
+            or {}
+        )
 
     def update_settings(self, campaign_id: int, settings: Mapping[str, Any]) -> dict[str, Any]:
-        return self._call("POST", f"/campaigns/{int(campaign_id)}/settings",
-                          json=dict(settings)) or {}
+        return (
+            self._call("POST", f"/campaigns/{int(campaign_id)}/settings", json=dict(settings)) or {}
+        )
 
     def get_sequences(self, campaign_id: int) -> list[SequenceStep]:
         data = self._call("GET", f"/campaigns/{int(campaign_id)}/sequences")
         return [SequenceStep.model_validate(s) for s in self._list(data, "get_sequences")]
 
-    def save_sequences(self, campaign_id: int,
-                       steps: Sequence[SequenceStep | Mapping[str, Any]]) -> dict[str, Any]:
+    def save_sequences(
+        self, campaign_id: int, steps: Sequence[SequenceStep | Mapping[str, Any]]
+    ) -> dict[str, Any]:
         """Write steps with snake_case ``delay_in_days`` (camelCase input is accepted)."""
-        models = [s if isinstance(s, SequenceStep) else SequenceStep.model_validate(s)
-                  for s in steps]
+        models = [
+            s if isinstance(s, SequenceStep) else SequenceStep.model_validate(s) for s in steps
+        ]
         body = {"sequences": [m.to_body() for m in models]}
         return self._call("POST", f"/campaigns/{int(campaign_id)}/sequences", json=body) or {}
 
     # ---- mailboxes --------------------------------------------------------------------------
     def list_campaign_mailboxes(self, campaign_id: int) -> list[EmailAccount]:
         data = self._call("GET", f"/campaigns/{int(campaign_id)}/email-accounts")
-        return [EmailAccount.model_validate(m)
-                for m in self._list(data, "list_campaign_mailboxes")]
+        return [EmailAccount.model_validate(m) for m in self._list(data, "list_campaign_mailboxes")]
 
     def add_campaign_mailboxes(self, campaign_id: int, ids: Iterable[int]) -> dict[str, Any]:
-        return self._call("POST", f"/campaigns/{int(campaign_id)}/email-accounts",
-                          json={"email_account_ids": [int(i) for i in ids]}) or {}
+        return (
+            self._call(
+                "POST",
+                f"/campaigns/{int(campaign_id)}/email-accounts",
+                json={"email_account_ids": [int(i) for i in ids]},
+            )
+            or {}
+        )
 
     def remove_campaign_mailboxes(self, campaign_id: int, ids: Iterable[int]) -> dict[str, Any]:
-        return self._call("DELETE", f"/campaigns/{int(campaign_id)}/email-accounts",
-                          json={"email_account_ids": [int(i) for i in ids]}) or {}
+        return (
+            self._call(
+                "DELETE",
+                f"/campaigns/{int(campaign_id)}/email-accounts",
+                json={"email_account_ids": [int(i) for i in ids]},
+            )
+            or {}
+        )
 
     def list_email_accounts(self) -> list[EmailAccount]:
         """Every mailbox of the key: pages of 100 until a short page."""
         out: list[EmailAccount] = []
         offset = 0
         while True:
-            data = self._call("GET", "/email-accounts/",
-                              params={"offset": offset, "limit": PAGE_LIMIT})
+            data = self._call(
+                "GET", "/email-accounts/", params={"offset": offset, "limit": PAGE_LIMIT}
+            )
             page = self._list(data, "list_email_accounts")
             out.extend(EmailAccount.model_validate(m) for m in page)
             if len(page) < PAGE_LIMIT:
@@ -186,13 +219,19 @@ class SmartleadClient:
             offset += PAGE_LIMIT
 
     # ---- leads ------------------------------------------------------------------------------
-    def add_leads(self, campaign_id: int, leads: Sequence[Mapping[str, Any]],
-                  settings: Mapping[str, bool] | None = None) -> AddLeadsResult:
+    def add_leads(
+        self,
+        campaign_id: int,
+        leads: Sequence[Mapping[str, Any]],
+        settings: Mapping[str, bool] | None = None,
+    ) -> AddLeadsResult:
         """Upload at most ``max_leads_per_request`` leads (callers chunk). Re-adding a lead is
         counted under ``already_added_to_campaign`` by the API, not added twice."""
         if len(leads) > self.max_leads_per_request:
-            raise ValueError(f"{len(leads)} leads in one request; at most "
-                             f"{self.max_leads_per_request} (chunk the upload)")
+            raise ValueError(
+                f"{len(leads)} leads in one request; at most "
+                f"{self.max_leads_per_request} (chunk the upload)"
+            )
         unknown = set(settings or {}) - LEAD_SETTINGS_KEYS
         if unknown:
             raise ValueError(f"unknown lead upload settings: {sorted(unknown)}")
@@ -206,12 +245,14 @@ class SmartleadClient:
             raise PermanentError("smartlead add_leads: answer is not an object", service=SERVICE)
         return AddLeadsResult.from_answer(data)
 
-    def list_campaign_leads(self, campaign_id: int, offset: int = 0,
-                            limit: int = PAGE_LIMIT) -> CampaignLeadsPage:
+    def list_campaign_leads(
+        self, campaign_id: int, offset: int = 0, limit: int = PAGE_LIMIT
+    ) -> CampaignLeadsPage:
         if not 0 < limit <= PAGE_LIMIT:
             raise ValueError(f"limit must be 1..{PAGE_LIMIT}")
-        data = self._call("GET", f"/campaigns/{int(campaign_id)}/leads",
-                          params={"offset": offset, "limit": limit})
+        data = self._call(
+            "GET", f"/campaigns/{int(campaign_id)}/leads", params={"offset": offset, "limit": limit}
+        )
         return CampaignLeadsPage.model_validate(data or {})
 
     def iter_campaign_leads(self, campaign_id: int) -> Iterator[Any]:
@@ -230,11 +271,14 @@ class SmartleadClient:
             return None
         return Lead.model_validate(data)
 
-    def add_to_block_list(self, entries: Iterable[str],
-                          client_id: int | None = None) -> dict[str, Any]:
+    def add_to_block_list(
+        self, entries: Iterable[str], client_id: int | None = None
+    ) -> dict[str, Any]:
         """Domains or addresses. (There is no ``/block_list`` endpoint.)"""
-        body = {"domain_block_list": [e.strip() for e in entries if e and e.strip()],
-                "client_id": client_id}
+        body = {
+            "domain_block_list": [e.strip() for e in entries if e and e.strip()],
+            "client_id": client_id,
+        }
         return self._call("POST", "/leads/add-domain-block-list", json=body) or {}
 
     # ---- analytics --------------------------------------------------------------------------
@@ -242,12 +286,12 @@ class SmartleadClient:
         data = self._call("GET", f"/campaigns/{int(campaign_id)}/analytics")
         return CampaignAnalytics.model_validate(data or {})
 
-    def get_campaign_analytics_by_date(self, campaign_id: int, start: dt.date | str,
-                                       end: dt.date | str) -> CampaignAnalytics:
+    def get_campaign_analytics_by_date(
+        self, campaign_id: int, start: dt.date | str, end: dt.date | str
+    ) -> CampaignAnalytics:
         """One aggregate over [start, end] (not a daily series: call once per day for that)."""
         params = {"start_date": _day(start), "end_date": _day(end)}
-        data = self._call("GET", f"/campaigns/{int(campaign_id)}/analytics-by-date",
-                          params=params)
+        data = self._call("GET", f"/campaigns/{int(campaign_id)}/analytics-by-date", params=params)
         return CampaignAnalytics.model_validate(data or {})
 
     def get_campaign_statistics(
@@ -277,17 +321,30 @@ class SmartleadClient:
         data = self._call("GET", "/client/")
         return [AgencyClient.model_validate(c) for c in self._list(data, "list_clients")]
 
-    def save_client(self, name: str, email: str, *, permission: Sequence[str] = ("full_access",),
-                    logo: str | None = None, logo_url: str | None = None) -> dict[str, Any]:
-        body = {"name": name, "email": email, "permission": list(permission), "logo": logo,
-                "logo_url": logo_url}
+    def save_client(
+        self,
+        name: str,
+        email: str,
+        *,
+        permission: Sequence[str] = ("full_access",),
+        logo: str | None = None,
+        logo_url: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "name": name,
+            "email": email,
+            "permission": list(permission),
+            "logo": logo,
+            "logo_url": logo_url,
+        }
         return self._call("POST", "/client/save", json=body) or {}
 
     # ---- campaign webhooks ------------------------------------------------------------------
     def list_campaign_webhooks(self, campaign_id: int) -> list[CampaignWebhook]:
         data = self._call("GET", f"/campaigns/{int(campaign_id)}/webhooks")
-        return [CampaignWebhook.model_validate(w)
-                for w in self._list(data, "list_campaign_webhooks")]
+        return [
+            CampaignWebhook.model_validate(w) for w in self._list(data, "list_campaign_webhooks")
+        ]
 
     def save_campaign_webhook(
         self,
@@ -300,13 +357,22 @@ class SmartleadClient:
         webhook_id: int | None = None,
     ) -> dict[str, Any]:
         """Create (``webhook_id=None``) or update a campaign webhook."""
-        body = {"id": webhook_id, "name": name, "webhook_url": webhook_url,
-                "event_types": list(event_types), "categories": list(categories or [])}
+        body = {
+            "id": webhook_id,
+            "name": name,
+            "webhook_url": webhook_url,
+            "event_types": list(event_types),
+            "categories": list(categories or []),
+        }
         return self._call("POST", f"/campaigns/{int(campaign_id)}/webhooks", json=body) or {}
 
     def delete_campaign_webhook(self, campaign_id: int, webhook_id: int) -> dict[str, Any]:
-        return self._call("DELETE", f"/campaigns/{int(campaign_id)}/webhooks",
-                          json={"id": int(webhook_id)}) or {}
+        return (
+            self._call(
+                "DELETE", f"/campaigns/{int(campaign_id)}/webhooks", json={"id": int(webhook_id)}
+            )
+            or {}
+        )
 
 
 def _day(value: dt.date | str) -> str:

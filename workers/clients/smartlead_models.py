@@ -10,7 +10,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 
 def _loose_int(value: Any) -> int:
-    """"42" -> 42, 42.0 -> 42, None/"" -> 0, "97%" -> 97."""
+    """ "42" -> 42, 42.0 -> 42, None/"" -> 0, "97%" -> 97."""
     if value is None or isinstance(value, bool):
         return int(bool(value))
     if isinstance(value, int):
@@ -30,7 +30,7 @@ def _loose_optional_int(value: Any) -> int | None:
 
 
 def _percent(value: Any) -> float | None:
-    """"97%" -> 97.0, "97" -> 97.0, 97 -> 97.0, None/"" -> None."""
+    """ "97%" -> 97.0, "97" -> 97.0, 97 -> 97.0, None/"" -> None."""
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -50,12 +50,14 @@ Percent = Annotated[float | None, BeforeValidator(_percent)]
 
 CampaignStatusCommand = Literal["START", "PAUSED", "STOPPED"]
 CAMPAIGN_STATUS_COMMANDS: tuple[str, ...] = ("START", "PAUSED", "STOPPED")
-LEAD_SETTINGS_KEYS = frozenset({
-    "ignore_global_block_list",
-    "ignore_unsubscribe_list",
-    "ignore_duplicate_leads_in_other_campaign",
-    "ignore_community_bounce_list",
-})
+LEAD_SETTINGS_KEYS = frozenset(
+    {
+        "ignore_global_block_list",
+        "ignore_unsubscribe_list",
+        "ignore_duplicate_leads_in_other_campaign",
+        "ignore_community_bounce_list",
+    }
+)
 
 
 class _Answer(BaseModel):
@@ -111,8 +113,13 @@ class Schedule(BaseModel):
     @classmethod
     def _hhmm(cls, value: str) -> str:
         hh, _, mm = value.partition(":")
-        if not (hh.isdigit() and mm.isdigit() and len(mm) == 2 and 0 <= int(hh) <= 23
-                and 0 <= int(mm) <= 59):
+        if not (
+            hh.isdigit()
+            and mm.isdigit()
+            and len(mm) == 2
+            and 0 <= int(hh) <= 23
+            and 0 <= int(mm) <= 59
+        ):
             raise ValueError("hours are 'HH:MM'")
         return value
 
@@ -123,7 +130,8 @@ class Schedule(BaseModel):
 class SeqDelay(_Answer):
     # Read answers use camelCase ``delayInDays``; writes must use ``delay_in_days``.
     delay_in_days: LooseInt = Field(
-        default=0, validation_alias=AliasChoices("delay_in_days", "delayInDays"))
+        default=0, validation_alias=AliasChoices("delay_in_days", "delayInDays")
+    )
 
 
 class SequenceStep(_Answer):
@@ -133,7 +141,8 @@ class SequenceStep(_Answer):
     subject: str | None = ""
     email_body: str | None = ""
     seq_variants: list[dict[str, Any]] | None = Field(
-        default=None, validation_alias=AliasChoices("seq_variants", "sequence_variants"))
+        default=None, validation_alias=AliasChoices("seq_variants", "sequence_variants")
+    )
 
     def to_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -196,7 +205,8 @@ class AddLeadsResult(_Answer):
         unsub = data.get("unsubscribed_leads")
         if isinstance(unsub, list):
             data["unsubscribed_emails"] = [
-                u if isinstance(u, str) else str((u or {}).get("email", "")) for u in unsub]
+                u if isinstance(u, str) else str((u or {}).get("email", "")) for u in unsub
+            ]
             data["unsubscribed_leads"] = len(unsub)
         return cls.model_validate(data)
 
@@ -242,8 +252,9 @@ class CampaignLeadsPage(_Answer):
 
 class LeadStats(_Answer):
     total: LooseInt = 0
-    not_started: LooseInt = Field(default=0, validation_alias=AliasChoices("notStarted",
-                                                                           "not_started"))
+    not_started: LooseInt = Field(
+        default=0, validation_alias=AliasChoices("notStarted", "not_started")
+    )
     inprogress: LooseInt = 0
     completed: LooseInt = 0
     blocked: LooseInt = 0

@@ -16,13 +16,24 @@ def test_migrated_schema_round_trips_accounts_and_settings(any_db_url) -> None:
     current, head = current_and_head(any_db_url)
     assert current == head is not None
     with session_scope() as s:
-        acc = Account(slug="acme", name="Acme", smartlead_api_key="k-123456",
-                      webhook_secrets={"clay": "c-123456"})
+        acc = Account(
+            slug="acme",
+            name="Acme",
+            smartlead_api_key="k-123456",
+            webhook_secrets={"clay": "c-123456"},
+        )
         s.add(acc)
         s.flush()
         set_automation(s, acc, "clay_intake", params={"default_campaign_id": "7"})
-        s.add(AuditLog(account_id=acc.id, automation="clay_intake", action="x", outcome="done",
-                       details={"n": 1}))
+        s.add(
+            AuditLog(
+                account_id=acc.id,
+                automation="clay_intake",
+                action="x",
+                outcome="done",
+                details={"n": 1},
+            )
+        )
     with session_scope() as s:
         acc = get_account_by_slug(s, "acme")
         assert acc is not None and acc.smartlead_api_key == "k-123456"

@@ -10,9 +10,12 @@ import orjson
 import pytest
 
 ACME_SECRETS = {
-    "smartlead": "sl-secret-acme-1234", "clay": "clay-secret-acme-1234",
-    "typeform": "tf-secret-acme-1234", "tally": "tally-secret-acme-1234",
-    "rb2b": "rb2b-secret-acme-1234", "visitor": "visitor-secret-acme-1234",
+    "smartlead": "sl-secret-acme-1234",
+    "clay": "clay-secret-acme-1234",
+    "typeform": "tf-secret-acme-1234",
+    "tally": "tally-secret-acme-1234",
+    "rb2b": "rb2b-secret-acme-1234",
+    "visitor": "visitor-secret-acme-1234",
     "form": "form-secret-acme-1234",
 }
 GLOBEX_SECRETS = {k: v.replace("acme", "globex") for k, v in ACME_SECRETS.items()}
@@ -29,10 +32,19 @@ def create_accounts() -> dict[str, int]:
             account = Account(slug=slug, name=slug.title(), webhook_secrets=dict(secrets))
             session.add(account)
             session.flush()
-            set_automation(session, account, "clay_intake",
-                           params={"default_campaign_id": f"{account.id}00"})
-            set_automation(session, account, "form_nurture", params={"forms": {
-                "contact": {"campaign_id": "555", "field_mapping": {"work_email": "email"}}}})
+            set_automation(
+                session, account, "clay_intake", params={"default_campaign_id": f"{account.id}00"}
+            )
+            set_automation(
+                session,
+                account,
+                "form_nurture",
+                params={
+                    "forms": {
+                        "contact": {"campaign_id": "555", "field_mapping": {"work_email": "email"}}
+                    }
+                },
+            )
             ids[slug] = account.id
     return ids
 

@@ -24,9 +24,16 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES_PER_OPERATION = 60
 MOSTLY = st.sampled_from([True, True, True, False])  # a real account / the right secret
-SECRET_FOR = {"smartlead": "smartlead", "clay": "clay", "visitors/generic": "visitor",
-              "forms/generic": "form", "rb2b": "rb2b", "company": "visitor",
-              "typeform": "typeform", "tally": "tally"}
+SECRET_FOR = {
+    "smartlead": "smartlead",
+    "clay": "clay",
+    "visitors/generic": "visitor",
+    "forms/generic": "form",
+    "rb2b": "rb2b",
+    "company": "visitor",
+    "typeform": "typeform",
+    "tally": "tally",
+}
 
 
 def _secret_for(path: str) -> str:
@@ -44,8 +51,13 @@ def openapi(gateway_url: str) -> Iterator[object]:
 
 
 def _fuzz(operation, secret: str, gateway_url: str, session, failures: list[str]):
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck), derandomize=True)
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+    )
     @given(case=operation.as_strategy(), real_account=MOSTLY, auth=MOSTLY)
     def run(case, real_account: bool, auth: bool) -> None:
         if real_account:
@@ -61,8 +73,10 @@ def _fuzz(operation, secret: str, gateway_url: str, session, failures: list[str]
         if "json" in kwargs:  # send exact bytes, so Typeform/Tally signatures can be made
             raw = json.dumps(kwargs.pop("json")).encode()
             kwargs["data"] = raw
-            kwargs["headers"] = {**(kwargs.get("headers") or {}),
-                                 "Content-Type": "application/json"}
+            kwargs["headers"] = {
+                **(kwargs.get("headers") or {}),
+                "Content-Type": "application/json",
+            }
             if auth and "typeform" in operation.path:
                 kwargs["headers"]["Typeform-Signature"] = P.typeform_signature(secret, raw)
             if auth and "tally" in operation.path:
@@ -71,14 +85,14 @@ def _fuzz(operation, secret: str, gateway_url: str, session, failures: list[str]
         code = response.status_code
         typeform_retry = "typeform" in operation.path and code == 503
         if code >= 500 and not typeform_retry:
-            failures.append(f"{operation.method} {kwargs['url']} -> {code}: "
-                            f"{response.text[:300]}")
+            failures.append(f"{operation.method} {kwargs['url']} -> {code}: {response.text[:300]}")
 
     return run
 
 
-def test_fuzzing_the_openapi_schema_never_gives_a_server_error(openapi, gateway_url,
-                                                                redis_client) -> None:
+def test_fuzzing_the_openapi_schema_never_gives_a_server_error(
+    openapi, gateway_url, redis_client
+) -> None:
     started = time.monotonic()
     session = requests.Session()
     failures: list[str] = []

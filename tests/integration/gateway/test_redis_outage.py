@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_redis_stopped_gives_503_and_the_retry_is_accepted_once(
-        tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from api_gateway.app import create_app
     from ops.embedded_redis import EmbeddedRedis
     from ops.sandbox.serve import serve
@@ -31,11 +32,14 @@ def test_redis_stopped_gives_503_and_the_retry_is_accepted_once(
     headers = {"Authorization": f"Bearer {ACME_SECRETS['clay']}"}
     probe = redis.Redis.from_url(url)
     try:
-        with serve(create_app(get_settings())) as base, httpx.Client(base_url=base,
-                                                                     timeout=10) as client:
+        with (
+            serve(create_app(get_settings())) as base,
+            httpx.Client(base_url=base, timeout=10) as client,
+        ):
             # Given a working gateway
-            assert client.post("/v1/acme/clay", json=P.clay_row(1),
-                               headers=headers).status_code == 202
+            assert (
+                client.post("/v1/acme/clay", json=P.clay_row(1), headers=headers).status_code == 202
+            )
 
             # When Redis stops
             server.stop()

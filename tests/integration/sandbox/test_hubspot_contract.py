@@ -70,22 +70,29 @@ def stored(admin: httpx.Client, email: str) -> dict:
 
 
 def test_get_contact_by_email_returns_the_requested_properties_or_none(
-        hubspot: HubSpotClient, admin: httpx.Client, gate: RecordingGate) -> None:
-    seeded = admin.post("/admin/contacts", json={"properties": {
-        "email": "Jane.Doe+x@Acme.io", "firstname": "Jane", "company": "Acme"}}).json()
+    hubspot: HubSpotClient, admin: httpx.Client, gate: RecordingGate
+) -> None:
+    seeded = admin.post(
+        "/admin/contacts",
+        json={
+            "properties": {"email": "Jane.Doe+x@Acme.io", "firstname": "Jane", "company": "Acme"}
+        },
+    ).json()
     found = hubspot.get_contact_by_email("jane.doe+x@acme.io", ["firstname", "company", "phone"])
     assert found is not None and found["id"] == seeded["id"]
     assert found["properties"] == {"firstname": "Jane", "company": "Acme", "phone": None}
     assert hubspot.get_contact_by_email("nobody@acme.io") is None
-    assert gate.events == [("acquire", None), ("observe", 200),
-                           ("acquire", None), ("observe", 404)]
+    assert gate.events == [("acquire", None), ("observe", 200), ("acquire", None), ("observe", 404)]
     paths = [r["path"] for r in admin.get("/admin/requests").json()["requests"]]
-    assert paths == ["/crm/v3/objects/contacts/jane.doe+x@acme.io",
-                     "/crm/v3/objects/contacts/nobody@acme.io"]
+    assert paths == [
+        "/crm/v3/objects/contacts/jane.doe+x@acme.io",
+        "/crm/v3/objects/contacts/nobody@acme.io",
+    ]
 
 
 def test_create_contact_stores_it_and_a_duplicate_email_is_a_conflict(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client
+) -> None:
     created = hubspot.create_contact({"email": "new@acme.io", "firstname": "New"})
     assert created["properties"]["email"] == "new@acme.io"
     assert stored(admin, "new@acme.io")["firstname"] == "New"
@@ -96,7 +103,8 @@ def test_create_contact_stores_it_and_a_duplicate_email_is_a_conflict(
 
 
 def test_update_contact_patches_only_the_given_properties(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client
+) -> None:
     cid = hubspot.create_contact({"email": "u@acme.io", "firstname": "U", "city": "Oslo"})["id"]
     updated = hubspot.update_contact(cid, {"city": "Bergen", "jobtitle": "CTO"})
     assert updated["id"] == cid and updated["properties"]["city"] == "Bergen"
@@ -107,7 +115,8 @@ def test_update_contact_patches_only_the_given_properties(
 
 
 def test_writing_an_undefined_property_is_a_permanent_error_and_stores_nothing(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client
+) -> None:
     with pytest.raises(PermanentError) as info:
         hubspot.create_contact({"email": "p@acme.io", "leadops_reply_text": "hi"})
     assert "PROPERTY_DOESNT_EXIST" in info.value.message and not info.value.retryable
@@ -116,15 +125,19 @@ def test_writing_an_undefined_property_is_a_permanent_error_and_stores_nothing(
 
 
 def test_ensure_property_creates_it_once_then_it_can_be_written(
-        hubspot: HubSpotClient, admin: httpx.Client, base_url: str) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client, base_url: str
+) -> None:
     assert hubspot.ensure_property("leadops_reply_text", "Last reply", field_type="textarea")
     assert not hubspot.ensure_property("leadops_reply_text", "Last reply")  # process cache
     again = HubSpotClient(TOKEN, base_url=base_url)
     assert not again.ensure_property("leadops_reply_text", "Last reply")  # shared per process
     forget_known_properties()
     assert not again.ensure_property("leadops_reply_text", "Last reply")  # 409 = exists
-    posts = [r for r in admin.get("/admin/requests").json()["requests"]
-             if r["path"] == "/crm/v3/properties/contacts"]
+    posts = [
+        r
+        for r in admin.get("/admin/requests").json()["requests"]
+        if r["path"] == "/crm/v3/properties/contacts"
+    ]
     assert [r["status"] for r in posts] == [201, 409]
     assert posts[0]["body"]["fieldType"] == "textarea"
     hubspot.create_contact({"email": "r@acme.io", "leadops_reply_text": "Interested!"})
@@ -132,10 +145,19 @@ def test_ensure_property_creates_it_once_then_it_can_be_written(
 
 
 def test_lifecycle_stage_only_moves_forward_and_customer_stays_customer(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client
+) -> None:
     stages = hubspot.lifecycle_stage_options()
-    assert stages == ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead",
-                      "opportunity", "customer", "evangelist", "other"]
+    assert stages == [
+        "subscriber",
+        "lead",
+        "marketingqualifiedlead",
+        "salesqualifiedlead",
+        "opportunity",
+        "customer",
+        "evangelist",
+        "other",
+    ]
     cid = hubspot.create_contact({"email": "l@acme.io", "lifecyclestage": "lead"})["id"]
     hubspot.update_contact(cid, {"lifecyclestage": "customer"})
     answer = hubspot.update_contact(cid, {"lifecyclestage": "lead", "firstname": "L"})
@@ -146,17 +168,23 @@ def test_lifecycle_stage_only_moves_forward_and_customer_stays_customer(
 
 
 def test_lifecycle_options_follow_a_customised_portal(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client
+) -> None:
     admin.post("/admin/lifecyclestages", json={"values": ["lead", "trial", "customer"]})
     assert hubspot.lifecycle_stage_options() == ["lead", "trial", "customer"]
 
 
 def test_batch_upsert_creates_and_updates_in_chunks_of_100(
-        hubspot: HubSpotClient, admin: httpx.Client, gate: RecordingGate) -> None:
-    admin.post("/admin/contacts", json={"email": "u0@acme.io", "firstname": "Old",
-                                        "lifecyclestage": "opportunity"})
-    inputs = [{"email": f"u{i}@acme.io", "firstname": f"U{i}", "lifecyclestage": "lead"}
-              for i in range(150)]
+    hubspot: HubSpotClient, admin: httpx.Client, gate: RecordingGate
+) -> None:
+    admin.post(
+        "/admin/contacts",
+        json={"email": "u0@acme.io", "firstname": "Old", "lifecyclestage": "opportunity"},
+    )
+    inputs = [
+        {"email": f"u{i}@acme.io", "firstname": f"U{i}", "lifecyclestage": "lead"}
+        for i in range(150)
+    ]
     results = hubspot.batch_upsert(inputs)
     assert len(results) == 150
     assert [r["new"] for r in results[:2]] == [False, True]
@@ -170,7 +198,8 @@ def test_batch_upsert_creates_and_updates_in_chunks_of_100(
 
 
 def test_rolling_limit_gives_rate_limited_with_policy_and_ten_seconds(
-        hubspot: HubSpotClient, admin: httpx.Client, gate: RecordingGate) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client, gate: RecordingGate
+) -> None:
     admin.post("/admin/tokens", json={"token": TOKEN, "limit": 3, "window_seconds": 10})
     for _ in range(3):
         assert hubspot.get_contact_by_email("x@acme.io") is None
@@ -182,7 +211,8 @@ def test_rolling_limit_gives_rate_limited_with_policy_and_ten_seconds(
 
 
 def test_rolling_window_admits_again_once_old_requests_age_out(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client
+) -> None:
     admin.post("/admin/tokens", json={"token": TOKEN, "limit": 2, "window_seconds": 0.3})
     hubspot.lifecycle_stage_options()
     hubspot.lifecycle_stage_options()
@@ -201,7 +231,8 @@ def test_daily_cap_gives_rate_limited_daily(hubspot: HubSpotClient, admin: httpx
 
 
 def test_injected_faults_map_to_transient_permanent_and_rate_limited(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+    hubspot: HubSpotClient, admin: httpx.Client
+) -> None:
     admin.post("/admin/faults", json={"token": TOKEN, "status": 500, "count": 1})
     with pytest.raises(TransientError):
         hubspot.create_contact({"email": "f@acme.io"})
@@ -229,12 +260,12 @@ def test_slow_answer_times_out_as_transient(admin: httpx.Client, base_url: str) 
 def test_unknown_token_is_unauthorized(admin: httpx.Client, base_url: str) -> None:
     with pytest.raises(Unauthorized) as info:
         HubSpotClient("pat-na1-not-registered-000", base_url=base_url).get_contact_by_email(
-            "a@acme.io")
+            "a@acme.io"
+        )
     assert info.value.status_code == 401 and "INVALID_AUTHENTICATION" in info.value.message
 
 
-def test_admin_requests_never_record_the_token(
-        hubspot: HubSpotClient, admin: httpx.Client) -> None:
+def test_admin_requests_never_record_the_token(hubspot: HubSpotClient, admin: httpx.Client) -> None:
     hubspot.create_contact({"email": "s@acme.io"})
     text = admin.get("/admin/requests").text
     assert TOKEN not in text and '"token_id"' in text

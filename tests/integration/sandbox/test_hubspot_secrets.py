@@ -37,7 +37,8 @@ def _free_port() -> int:
 
 
 def test_token_never_appears_in_logs_errors_reprs_or_sandbox_records(
-        base_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     for name in (None, "httpx", "httpcore", "workers", "uvicorn"):
         caplog.set_level(logging.DEBUG, logger=name)
     forget_known_properties()
@@ -53,8 +54,9 @@ def test_token_never_appears_in_logs_errors_reprs_or_sandbox_records(
         with pytest.raises(ApiError) as info:
             call()
         exc = info.value
-        texts.extend([str(exc), repr(exc), "".join(traceback.format_exception(exc)),
-                      repr(exc.__context__)])
+        texts.extend(
+            [str(exc), repr(exc), "".join(traceback.format_exception(exc)), repr(exc.__context__)]
+        )
 
     with capture_logs() as events:
         cid = hubspot.create_contact({"email": "ok@acme.io"})["id"]

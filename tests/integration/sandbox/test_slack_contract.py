@@ -47,13 +47,13 @@ def test_post_delivers_text_and_blocks(slack: SlackClient, admin: httpx.Client) 
     slack.post("Reply from jane", blocks)
     slack.post("plain")
     got = messages(admin)
-    assert [(m["text"], m["blocks"]) for m in got] == [("Reply from jane", blocks),
-                                                       ("plain", None)]
+    assert [(m["text"], m["blocks"]) for m in got] == [("Reply from jane", blocks), ("plain", None)]
     assert messages(admin, "T0/B0/other-webhook-path") == []
 
 
 def test_invalid_blocks_are_a_permanent_error_and_nothing_is_delivered(
-        slack: SlackClient, admin: httpx.Client) -> None:
+    slack: SlackClient, admin: httpx.Client
+) -> None:
     too_long = [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]
     with pytest.raises(PermanentError) as info:
         slack.post("x", too_long)
@@ -62,8 +62,9 @@ def test_invalid_blocks_are_a_permanent_error_and_nothing_is_delivered(
     assert messages(admin) == []
 
 
-def test_sandbox_refuses_a_payload_without_text_or_blocks(base_url: str,
-                                                          admin: httpx.Client) -> None:
+def test_sandbox_refuses_a_payload_without_text_or_blocks(
+    base_url: str, admin: httpx.Client
+) -> None:
     answer = admin.post(f"/services/{HOOK}", json={"text": ""})
     assert (answer.status_code, answer.text) == (400, "no_text")
     answer = admin.post(f"/services/{HOOK}", content=b"{not json")
@@ -72,12 +73,17 @@ def test_sandbox_refuses_a_payload_without_text_or_blocks(base_url: str,
 
 @pytest.mark.parametrize(
     ("status", "body", "cls"),
-    [(403, "action_prohibited", DestinationBroken), (404, "channel_not_found", DestinationBroken),
-     (410, "channel_is_archived", DestinationBroken), (500, "rollup_error", TransientError),
-     (400, "invalid_payload", PermanentError)],
+    [
+        (403, "action_prohibited", DestinationBroken),
+        (404, "channel_not_found", DestinationBroken),
+        (410, "channel_is_archived", DestinationBroken),
+        (500, "rollup_error", TransientError),
+        (400, "invalid_payload", PermanentError),
+    ],
 )
 def test_injected_slack_errors_map_to_their_classes(
-        slack: SlackClient, admin: httpx.Client, status: int, body: str, cls: type) -> None:
+    slack: SlackClient, admin: httpx.Client, status: int, body: str, cls: type
+) -> None:
     admin.post("/admin/faults", json={"path": HOOK, "status": status, "count": 1})
     with pytest.raises(cls) as info:
         slack.post("x")
@@ -87,7 +93,8 @@ def test_injected_slack_errors_map_to_their_classes(
 
 
 def test_archived_or_unknown_webhook_is_destination_broken(
-        slack: SlackClient, admin: httpx.Client, base_url: str) -> None:
+    slack: SlackClient, admin: httpx.Client, base_url: str
+) -> None:
     admin.post("/admin/webhooks", json={"path": HOOK, "state": "archived"})
     with pytest.raises(DestinationBroken) as info:
         slack.post("x")
@@ -99,7 +106,8 @@ def test_archived_or_unknown_webhook_is_destination_broken(
 
 
 def test_burst_of_three_then_rate_limited_with_retry_after(
-        slack: SlackClient, admin: httpx.Client) -> None:
+    slack: SlackClient, admin: httpx.Client
+) -> None:
     for i in range(3):
         slack.post(f"m{i}")
     with pytest.raises(RateLimited) as info:
@@ -109,17 +117,24 @@ def test_burst_of_three_then_rate_limited_with_retry_after(
 
 
 def test_200_inbox_alert_arrives_as_ordered_parts_within_block_kit_limits(
-        slack: SlackClient, admin: httpx.Client) -> None:
+    slack: SlackClient, admin: httpx.Client
+) -> None:
     lines = [f"inbox{i:03d}@agency.io reputation {60 + i % 30}%" for i in range(200)]
-    sent = slack.post_alert("Mailbox reputation below 80% for 200 inboxes", lines,
-                            context={"account": "acme", "threshold": "80%"})
+    sent = slack.post_alert(
+        "Mailbox reputation below 80% for 200 inboxes",
+        lines,
+        context={"account": "acme", "threshold": "80%"},
+    )
     got = messages(admin)
     assert sent == len(got) == 4  # the 4th part waited out the sandbox's 429 (burst of 3)
     headers = [m["blocks"][0]["text"]["text"] for m in got]
-    assert headers == [f"Mailbox reputation below 80% for 200 inboxes ({n}/4)"
-                       for n in range(1, 5)]
-    text = "\n".join(b["text"]["text"] for m in got for b in m["blocks"] if b["type"] == "section"
-                     and "text" in b)
+    assert headers == [f"Mailbox reputation below 80% for 200 inboxes ({n}/4)" for n in range(1, 5)]
+    text = "\n".join(
+        b["text"]["text"]
+        for m in got
+        for b in m["blocks"]
+        if b["type"] == "section" and "text" in b
+    )
     positions = [text.index(line) for line in lines]
     assert positions == sorted(positions)
     assert got[0]["blocks"][1]["fields"][0]["text"] == "*account*\nacme"

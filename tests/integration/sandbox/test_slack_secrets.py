@@ -41,7 +41,8 @@ def assert_clean(text: str, *secrets: str) -> None:
 
 
 def test_webhook_url_never_appears_in_logs_errors_or_reprs(
-        base_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    base_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     url = f"{base_url}/services/{SECRET_PATH}"
     for name in (None, "httpx", "httpcore", "workers", "uvicorn"):
         caplog.set_level(logging.DEBUG, logger=name)
@@ -51,8 +52,13 @@ def test_webhook_url_never_appears_in_logs_errors_or_reprs(
     slack = SlackClient(url, timeout=0.5)
     texts.append(repr(slack))
 
-    def attempt(fault: dict | None, *, client: SlackClient = slack, blocks: list | None = None,
-                expect: type[BaseException] = ApiError) -> None:
+    def attempt(
+        fault: dict | None,
+        *,
+        client: SlackClient = slack,
+        blocks: list | None = None,
+        expect: type[BaseException] = ApiError,
+    ) -> None:
         if fault:
             admin.post("/admin/faults", json={"path": SECRET_PATH, "count": 1, **fault})
         with pytest.raises(expect) as info:
@@ -66,15 +72,15 @@ def test_webhook_url_never_appears_in_logs_errors_or_reprs(
         slack.post_alert("alert path", [f"line {i}" for i in range(60)])
         for status in (400, 403, 404, 410, 500, 429):
             attempt({"status": status})
-        attempt(None, blocks=[{"type": "header", "text": {"type": "plain_text",
-                                                          "text": "h" * 200}}])
+        attempt(
+            None, blocks=[{"type": "header", "text": {"type": "plain_text", "text": "h" * 200}}]
+        )
         for _ in range(4):  # exhaust the burst: a real 429 with Retry-After
             try:
                 slack.post("burst")
             except ApiError as exc:
                 texts.extend([str(exc), repr(exc)])
-        down = SlackClient(f"http://127.0.0.1:{_free_port()}/services/{SECRET_PATH}",
-                           timeout=0.5)
+        down = SlackClient(f"http://127.0.0.1:{_free_port()}/services/{SECRET_PATH}", timeout=0.5)
         texts.append(repr(down))
         attempt(None, client=down)  # connection refused
         with pytest.raises(ValueError) as bad:

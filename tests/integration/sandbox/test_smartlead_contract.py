@@ -12,9 +12,14 @@ from workers.clients.errors import NotFound, PermanentError
 
 pytestmark = pytest.mark.integration
 
-SCHEDULE = {"timezone": "America/New_York", "days_of_the_week": [1, 2, 3, 4, 5],
-            "start_hour": "09:00", "end_hour": "17:30", "min_time_btw_emails": 12,
-            "max_new_leads_per_day": 40}
+SCHEDULE = {
+    "timezone": "America/New_York",
+    "days_of_the_week": [1, 2, 3, 4, 5],
+    "start_hour": "09:00",
+    "end_hour": "17:30",
+    "min_time_btw_emails": 12,
+    "max_new_leads_per_day": 40,
+}
 
 
 def test_campaign_lifecycle_create_get_list_status_schedule_settings(sandbox: Sandbox) -> None:
@@ -31,15 +36,24 @@ def test_campaign_lifecycle_create_get_list_status_schedule_settings(sandbox: Sa
     client.set_campaign_status(created.id, "START")
     assert stored.status == "ACTIVE"
     client.save_schedule(created.id, SCHEDULE)
-    client.update_settings(created.id, {"unsubscribe_text": "Reply STOP",
-                                        "follow_up_percentage": 60,
-                                        "track_settings": ["DONT_TRACK_EMAIL_OPEN"]})
+    client.update_settings(
+        created.id,
+        {
+            "unsubscribe_text": "Reply STOP",
+            "follow_up_percentage": 60,
+            "track_settings": ["DONT_TRACK_EMAIL_OPEN"],
+        },
+    )
     assert stored.schedule == SCHEDULE and stored.settings["follow_up_percentage"] == 60
 
     campaign = client.get_campaign(created.id)
     assert campaign is not None and campaign.status == "ACTIVE"
-    assert campaign.scheduler_cron_value == {"tz": "America/New_York", "days": [1, 2, 3, 4, 5],
-                                             "startHour": "09:00", "endHour": "17:30"}
+    assert campaign.scheduler_cron_value == {
+        "tz": "America/New_York",
+        "days": [1, 2, 3, 4, 5],
+        "startHour": "09:00",
+        "endHour": "17:30",
+    }
     assert campaign.min_time_btwn_emails == 12 and campaign.max_leads_per_day == 40
     assert campaign.unsubscribe_text == "Reply STOP"
 
@@ -50,7 +64,8 @@ def test_campaign_lifecycle_create_get_list_status_schedule_settings(sandbox: Sa
 
 
 def test_deleted_campaign_reads_as_none_and_other_keys_campaigns_are_invisible(
-        sandbox: Sandbox) -> None:
+    sandbox: Sandbox,
+) -> None:
     sandbox.post("/admin/keys", {"api_key": OTHER_KEY})
     mine = sandbox.post("/admin/campaigns", {"api_key": KEY, "name": "mine"})["id"]
     theirs = sandbox.post("/admin/campaigns", {"api_key": OTHER_KEY, "name": "theirs"})["id"]
@@ -66,12 +81,23 @@ def test_deleted_campaign_reads_as_none_and_other_keys_campaigns_are_invisible(
 def test_sequences_are_written_snake_case_and_read_back_camel_case(sandbox: Sandbox) -> None:
     client = sandbox.client()
     cid = client.create_campaign("seq").id
-    client.save_sequences(cid, [
-        {"seq_number": 1, "seq_delay_details": {"delay_in_days": 0}, "subject": "Hi",
-         "email_body": "<p>Hello {{first_name}}</p>"},
-        {"seq_number": 2, "seq_delay_details": {"delayInDays": 3}, "subject": "",
-         "email_body": "Bump"},
-    ])
+    client.save_sequences(
+        cid,
+        [
+            {
+                "seq_number": 1,
+                "seq_delay_details": {"delay_in_days": 0},
+                "subject": "Hi",
+                "email_body": "<p>Hello {{first_name}}</p>",
+            },
+            {
+                "seq_number": 2,
+                "seq_delay_details": {"delayInDays": 3},
+                "subject": "",
+                "email_body": "Bump",
+            },
+        ],
+    )
     assert [s["delay_in_days"] for s in sandbox.state.campaigns[cid].sequences] == [0, 3]
     steps = client.get_sequences(cid)
     assert [(s.seq_number, s.seq_delay_details.delay_in_days) for s in steps] == [(1, 0), (2, 3)]
@@ -83,9 +109,13 @@ def test_sequences_are_written_snake_case_and_read_back_camel_case(sandbox: Sand
 
 
 def test_mailboxes_pages_reputation_and_campaign_assignment(sandbox: Sandbox) -> None:
-    ids = [sandbox.post("/admin/mailboxes", {"api_key": KEY, "email": f"s{i}@send.test",
-                                             "reputation": f"{90 + i % 10}%"})["id"]
-           for i in range(205)]
+    ids = [
+        sandbox.post(
+            "/admin/mailboxes",
+            {"api_key": KEY, "email": f"s{i}@send.test", "reputation": f"{90 + i % 10}%"},
+        )["id"]
+        for i in range(205)
+    ]
     client = sandbox.client()
     boxes = client.list_email_accounts()
     assert [b.id for b in boxes] == ids
@@ -106,27 +136,51 @@ def test_mailboxes_pages_reputation_and_campaign_assignment(sandbox: Sandbox) ->
 def test_add_leads_counts_dedup_invalid_block_and_other_campaign(sandbox: Sandbox) -> None:
     client = sandbox.client()
     cid = client.create_campaign("leads").id
-    first = client.add_leads(cid, [
-        {"email": "Ann@Acme.com", "first_name": "Ann", "company_name": "Acme",
-         "custom_fields": {"role": "CTO"}},
-        {"email": "bob@beta.io"},
-        {"email": "not-an-email"},
-        {"email": "bob@beta.io"},
-    ])
-    assert (first.upload_count, first.total_leads, first.invalid_email_count,
-            first.duplicate_count, first.already_added_to_campaign) == (2, 4, 1, 1, 0)
+    first = client.add_leads(
+        cid,
+        [
+            {
+                "email": "Ann@Acme.com",
+                "first_name": "Ann",
+                "company_name": "Acme",
+                "custom_fields": {"role": "CTO"},
+            },
+            {"email": "bob@beta.io"},
+            {"email": "not-an-email"},
+            {"email": "bob@beta.io"},
+        ],
+    )
+    assert (
+        first.upload_count,
+        first.total_leads,
+        first.invalid_email_count,
+        first.duplicate_count,
+        first.already_added_to_campaign,
+    ) == (2, 4, 1, 1, 0)
     assert first.invalid_emails == ["not-an-email"]
 
     client.add_to_block_list(["blocked.com", "eve@evil.org"])
-    assert sandbox.get("/admin/blocklist", api_key=KEY)["entries"] == ["blocked.com",
-                                                                       "eve@evil.org"]
-    second = client.add_leads(cid, [{"email": "ann@acme.com"}, {"email": "x@blocked.com"},
-                                    {"email": "eve@evil.org"}, {"email": "new@gamma.dev"}])
+    assert sandbox.get("/admin/blocklist", api_key=KEY)["entries"] == [
+        "blocked.com",
+        "eve@evil.org",
+    ]
+    second = client.add_leads(
+        cid,
+        [
+            {"email": "ann@acme.com"},
+            {"email": "x@blocked.com"},
+            {"email": "eve@evil.org"},
+            {"email": "new@gamma.dev"},
+        ],
+    )
     assert (second.upload_count, second.already_added_to_campaign, second.block_count) == (1, 1, 2)
 
     stored = sandbox.get(f"/admin/campaigns/{cid}/leads")
-    assert sorted(lead["email"] for lead in stored["leads"]) == ["ann@acme.com", "bob@beta.io",
-                                                                  "new@gamma.dev"]
+    assert sorted(lead["email"] for lead in stored["leads"]) == [
+        "ann@acme.com",
+        "bob@beta.io",
+        "new@gamma.dev",
+    ]
     assert stored["upload_counts"]["ann@acme.com"] == 2
     stats = sandbox.get("/admin/stats")["keys"][sandbox.state.keys[KEY].hash]
     assert stats["leads_uploaded_more_than_once"] == 1
@@ -134,8 +188,11 @@ def test_add_leads_counts_dedup_invalid_block_and_other_campaign(sandbox: Sandbo
     other = client.create_campaign("other").id
     dup = client.add_leads(other, [{"email": "bob@beta.io"}])
     assert (dup.upload_count, dup.duplicate_count) == (0, 1)
-    allowed = client.add_leads(other, [{"email": "bob@beta.io"}],
-                               settings={"ignore_duplicate_leads_in_other_campaign": True})
+    allowed = client.add_leads(
+        other,
+        [{"email": "bob@beta.io"}],
+        settings={"ignore_duplicate_leads_in_other_campaign": True},
+    )
     assert allowed.upload_count == 1
 
 
@@ -162,16 +219,23 @@ def test_analytics_whole_campaign_one_day_and_statistics(sandbox: Sandbox) -> No
     client.add_leads(cid, [{"email": f"a{i}@x.com"} for i in range(5)])
     day1, day2 = "2026-03-02", "2026-03-03"
     sandbox.post("/admin/simulate/send", {"campaign_id": cid, "date": day1})
-    sandbox.post("/admin/simulate/activity", {"campaign_id": cid, "date": day1,
-                                              "counts": {"open": 4, "click": 1}})
-    sandbox.post("/admin/simulate/activity", {"campaign_id": cid, "date": day2,
-                                              "counts": {"sent": 3, "open": 2, "bounce": 1}})
-    sandbox.post("/admin/simulate/reply", {"campaign_id": cid, "email": "a1@x.com",
-                                           "date": day2})
+    sandbox.post(
+        "/admin/simulate/activity",
+        {"campaign_id": cid, "date": day1, "counts": {"open": 4, "click": 1}},
+    )
+    sandbox.post(
+        "/admin/simulate/activity",
+        {"campaign_id": cid, "date": day2, "counts": {"sent": 3, "open": 2, "bounce": 1}},
+    )
+    sandbox.post("/admin/simulate/reply", {"campaign_id": cid, "email": "a1@x.com", "date": day2})
 
     total = client.get_campaign_analytics(cid)
     assert (total.sent_count, total.open_count, total.reply_count, total.bounce_count) == (
-        8, 6, 1, 1)
+        8,
+        6,
+        1,
+        1,
+    )
     assert total.campaign_lead_stats.total == 5 and total.campaign_lead_stats.stopped == 1
     one_day = client.get_campaign_analytics_by_date(cid, dt.date(2026, 3, 2), "2026-03-02")
     assert (one_day.sent_count, one_day.open_count, one_day.reply_count) == (5, 4, 0)
@@ -190,23 +254,30 @@ def test_agency_clients(sandbox: Sandbox) -> None:
     saved = client.save_client("Acme GmbH", "ops@acme.test")
     assert saved["ok"] is True
     clients = client.list_clients()
-    assert [(c.id, c.name, c.email) for c in clients] == [(saved["clientId"], "Acme GmbH",
-                                                           "ops@acme.test")]
+    assert [(c.id, c.name, c.email) for c in clients] == [
+        (saved["clientId"], "Acme GmbH", "ops@acme.test")
+    ]
 
 
 def test_campaign_webhooks_create_update_list_delete(sandbox: Sandbox) -> None:
     client = sandbox.client()
     cid = client.create_campaign("hooks").id
-    saved = client.save_campaign_webhook(cid, name="replies", webhook_url="http://127.0.0.1:9/h",
-                                         event_types=["EMAIL_REPLY"])
+    saved = client.save_campaign_webhook(
+        cid, name="replies", webhook_url="http://127.0.0.1:9/h", event_types=["EMAIL_REPLY"]
+    )
     hook_id = saved["data"]["id"]
-    client.save_campaign_webhook(cid, webhook_id=hook_id, name="replies+cat",
-                                 webhook_url="http://127.0.0.1:9/h",
-                                 event_types=["EMAIL_REPLY", "LEAD_CATEGORY_UPDATED"],
-                                 categories=["Interested"])
+    client.save_campaign_webhook(
+        cid,
+        webhook_id=hook_id,
+        name="replies+cat",
+        webhook_url="http://127.0.0.1:9/h",
+        event_types=["EMAIL_REPLY", "LEAD_CATEGORY_UPDATED"],
+        categories=["Interested"],
+    )
     hooks = client.list_campaign_webhooks(cid)
     assert [(h.id, h.name, h.event_types, h.categories) for h in hooks] == [
-        (hook_id, "replies+cat", ["EMAIL_REPLY", "LEAD_CATEGORY_UPDATED"], ["Interested"])]
+        (hook_id, "replies+cat", ["EMAIL_REPLY", "LEAD_CATEGORY_UPDATED"], ["Interested"])
+    ]
     client.delete_campaign_webhook(cid, hook_id)
     assert sandbox.state.campaigns[cid].webhooks == {}
     with pytest.raises(NotFound):

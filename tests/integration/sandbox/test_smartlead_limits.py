@@ -148,7 +148,11 @@ def test_the_gate_is_passed_before_and_observes_every_answer(sandbox: Sandbox) -
     client.list_campaigns()
     with pytest.raises(RateLimited):
         client.list_campaigns()
-    assert [e[:2] for e in events] == [("acquire", 0), ("observe", 200), ("acquire", 0),
-                                       ("observe", 429)]
+    assert [e[:2] for e in events] == [
+        ("acquire", 0),
+        ("observe", 200),
+        ("acquire", 0),
+        ("observe", 429),
+    ]
     assert events[1][2]["x-ratelimit-limit"] == "1" and events[1][2]["x-ratelimit-remaining"] == "0"
     assert events[3][2]["retry-after"] == "60"

@@ -30,8 +30,9 @@ def test_patch_status_is_an_html_404_and_post_works(sandbox: Sandbox) -> None:
 
 
 def test_block_list_path_does_not_exist(sandbox: Sandbox) -> None:
-    resp = httpx.post(f"{sandbox.api}/block_list", params={"api_key": KEY},
-                      json={"domain_block_list": ["x.com"]})
+    resp = httpx.post(
+        f"{sandbox.api}/block_list", params={"api_key": KEY}, json={"domain_block_list": ["x.com"]}
+    )
     assert resp.status_code == 404 and "Cannot POST /api/v1/block_list" in resp.text
     assert sandbox.state.keys[KEY].block_list == []
 
@@ -50,13 +51,17 @@ def test_101_leads_are_refused_and_nothing_is_stored(sandbox: Sandbox) -> None:
     assert resp.status_code == 400
     assert resp.json() == {"error": '"lead_list" must contain less than or equal to 100 items'}
     assert sandbox.state.campaigns[cid].leads == {}
-    ok = httpx.post(f"{sandbox.api}/campaigns/{cid}/leads", params={"api_key": KEY},
-                    json={"lead_list": body["lead_list"][:100]})
+    ok = httpx.post(
+        f"{sandbox.api}/campaigns/{cid}/leads",
+        params={"api_key": KEY},
+        json={"lead_list": body["lead_list"][:100]},
+    )
     assert ok.json()["upload_count"] == 100
 
 
 def test_per_key_lead_cap_is_configurable_and_the_client_reports_the_message(
-        sandbox: Sandbox) -> None:
+    sandbox: Sandbox,
+) -> None:
     sandbox.post("/admin/keys", {"api_key": KEY, "max_leads_per_request": 2})
     cid = _campaign(sandbox)
     client = sandbox.client()
@@ -71,14 +76,18 @@ def test_limit_over_100_is_refused_on_every_paged_endpoint(sandbox: Sandbox) -> 
         resp = httpx.get(sandbox.api + path, params={"api_key": KEY, "limit": 101})
         assert resp.status_code == 400, path
         assert resp.json() == {"error": '"limit" must be less than or equal to 100'}
-        assert httpx.get(sandbox.api + path,
-                         params={"api_key": KEY, "limit": 100}).status_code == 200
+        assert (
+            httpx.get(sandbox.api + path, params={"api_key": KEY, "limit": 100}).status_code == 200
+        )
 
 
 def test_unknown_settings_key_is_refused(sandbox: Sandbox) -> None:
     cid = _campaign(sandbox)
-    resp = httpx.post(f"{sandbox.api}/campaigns/{cid}/leads", params={"api_key": KEY},
-                      json={"lead_list": [{"email": "a@x.com"}], "settings": {"foo": True}})
+    resp = httpx.post(
+        f"{sandbox.api}/campaigns/{cid}/leads",
+        params={"api_key": KEY},
+        json={"lead_list": [{"email": "a@x.com"}], "settings": {"foo": True}},
+    )
     assert resp.status_code == 400 and resp.json() == {"error": '"settings.foo" is not allowed'}
     assert sandbox.state.campaigns[cid].leads == {}
     with pytest.raises(PermanentError, match='"update" is not allowed'):
@@ -98,16 +107,21 @@ def test_bad_key_is_401_invalid_api_key_and_maps_to_unauthorized(sandbox: Sandbo
 
 def test_schedule_needs_all_six_fields(sandbox: Sandbox) -> None:
     cid = _campaign(sandbox)
-    resp = httpx.post(f"{sandbox.api}/campaigns/{cid}/schedule", params={"api_key": KEY},
-                      json={"timezone": "UTC", "days_of_the_week": [1]})
+    resp = httpx.post(
+        f"{sandbox.api}/campaigns/{cid}/schedule",
+        params={"api_key": KEY},
+        json={"timezone": "UTC", "days_of_the_week": [1]},
+    )
     assert resp.status_code == 400 and resp.json() == {"error": '"start_hour" is required'}
     assert sandbox.state.campaigns[cid].schedule == {}
 
 
 def test_writing_camel_case_delay_is_refused(sandbox: Sandbox) -> None:
     cid = _campaign(sandbox)
-    resp = httpx.post(f"{sandbox.api}/campaigns/{cid}/sequences", params={"api_key": KEY},
-                      json={"sequences": [{"seq_number": 1,
-                                           "seq_delay_details": {"delayInDays": 1}}]})
+    resp = httpx.post(
+        f"{sandbox.api}/campaigns/{cid}/sequences",
+        params={"api_key": KEY},
+        json={"sequences": [{"seq_number": 1, "seq_delay_details": {"delayInDays": 1}}]},
+    )
     assert resp.status_code == 400
     assert "delayInDays" in resp.json()["error"] and "not allowed" in resp.json()["error"]

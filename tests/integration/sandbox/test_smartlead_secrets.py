@@ -26,43 +26,64 @@ from workers.clients.smartlead import SmartleadClient
 pytestmark = pytest.mark.integration
 
 SECRET = "sl-leakcheck-9f8e7d6c5b4a"
+UNKNOWN_KEY = "sl-unknown-key-abcdef"  # a name, so traceback source lines never show it
 
 
 def _texts(exc: BaseException) -> list[str]:
-    return [str(exc), repr(exc), repr(exc.args),
-            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))]
+    return [
+        str(exc),
+        repr(exc),
+        repr(exc.args),
+        "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    ]
 
 
 def test_no_api_key_in_logs_exceptions_or_reprs_on_any_error_path(
-        sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     sandbox.post("/admin/keys", {"api_key": SECRET, "limits": [[2, 60]]})
     cid = sandbox.post("/admin/campaigns", {"api_key": SECRET, "name": "c"})["id"]
     client = SmartleadClient(SECRET, base_url=sandbox.api, timeout=5)
     mock_answers = {
         "ok_false": httpx.Response(200, json={"ok": False, "message": "refused"}),
-        "not_json": httpx.Response(200, text="<html>oops</html>",
-                                   headers={"content-type": "text/html"}),
+        "not_json": httpx.Response(
+            200, text="<html>oops</html>", headers={"content-type": "text/html"}
+        ),
     }
 
     def mocked(name: str) -> SmartleadClient:
-        return SmartleadClient(SECRET, base_url="http://sl.test/api/v1", timeout=2,
-                               transport=httpx.MockTransport(lambda r: mock_answers[name]))
+        return SmartleadClient(
+            SECRET,
+            base_url="http://sl.test/api/v1",
+            timeout=2,
+            transport=httpx.MockTransport(lambda r: mock_answers[name]),
+        )
 
     def admin(body: dict) -> None:
         sandbox.post("/admin/faults", {"api_key": SECRET, **body})
 
     paths: list[tuple[type[ApiError], Callable[[], object]]] = [
-        (PermanentError, lambda: client.add_leads(cid, [{"email": "a@x.com"}],
-                                                  settings={"ignore_global_block_list": "x"})),
+        (
+            PermanentError,
+            lambda: client.add_leads(
+                cid, [{"email": "a@x.com"}], settings={"ignore_global_block_list": "x"}
+            ),
+        ),
         (NotFound, lambda: client._call("POST", "/block_list")),
         (RateLimited, lambda: client.list_campaigns()),  # third request over the 2/60s limit
-        (Unauthorized, lambda: SmartleadClient("sl-unknown-key-abcdef", base_url=sandbox.api)
-         .list_campaigns()),
+        (
+            Unauthorized,
+            lambda: SmartleadClient(UNKNOWN_KEY, base_url=sandbox.api).list_campaigns(),
+        ),
         (PermanentError, lambda: mocked("ok_false").create_campaign("x")),
         (PermanentError, lambda: mocked("not_json").list_campaigns()),
-        (TransientError, lambda: SmartleadClient(SECRET, base_url="http://127.0.0.1:9/api/v1",
-                                                 timeout=1).list_campaigns()),
+        (
+            TransientError,
+            lambda: SmartleadClient(
+                SECRET, base_url="http://127.0.0.1:9/api/v1", timeout=1
+            ).list_campaigns(),
+        ),
     ]
     errors: list[ApiError] = []
     with structlog.testing.capture_logs() as events:
@@ -72,10 +93,12 @@ def test_no_api_key_in_logs_exceptions_or_reprs_on_any_error_path(
             errors.append(info.value)
         sandbox.post("/admin/keys", {"api_key": SECRET, "limits": [[1000, 1]]})
         sandbox.state.keys[SECRET].limiter.accepted.clear()
-        for body, expected in (({"unauthorized": True}, Unauthorized),
-                               ({"unauthorized": False, "storm_seconds": 5}, RateLimited),
-                               ({"storm_seconds": 0, "error_rate": 1.0}, TransientError),
-                               ({"error_rate": 0, "latency_ms": 300}, TransientError)):
+        for body, expected in (
+            ({"unauthorized": True}, Unauthorized),
+            ({"unauthorized": False, "storm_seconds": 5}, RateLimited),
+            ({"storm_seconds": 0, "error_rate": 1.0}, TransientError),
+            ({"error_rate": 0, "latency_ms": 300}, TransientError),
+        ):
             admin(body)
             fast = SmartleadClient(SECRET, base_url=sandbox.api, timeout=0.1)
             with pytest.raises(expected) as info:
@@ -83,11 +106,16 @@ def test_no_api_key_in_logs_exceptions_or_reprs_on_any_error_path(
             errors.append(info.value)
 
     assert len(errors) == 11
-    assert {type(e) for e in errors} == {PermanentError, NotFound, RateLimited, Unauthorized,
-                                         TransientError}
+    assert {type(e) for e in errors} == {
+        PermanentError,
+        NotFound,
+        RateLimited,
+        Unauthorized,
+        TransientError,
+    }
     for exc in errors:
         for text in _texts(exc):
-            assert SECRET not in text and "sl-unknown-key-abcdef" not in text
+            assert SECRET not in text and UNKNOWN_KEY not in text
     assert events, "the client logs its errors"
     for event in events:
         assert SECRET not in repr(event)
@@ -98,8 +126,9 @@ def test_no_api_key_in_logs_exceptions_or_reprs_on_any_error_path(
     assert SECRET not in repr(sandbox.get("/admin/stats"))
 
 
-def test_httpx_own_request_log_line_is_redacted(caplog: pytest.LogCaptureFixture,
-                                                sandbox: Sandbox) -> None:
+def test_httpx_own_request_log_line_is_redacted(
+    caplog: pytest.LogCaptureFixture, sandbox: Sandbox
+) -> None:
     """httpx logs 'HTTP Request: GET <full url>' at INFO: the record itself is redacted."""
     import workers.clients.http  # noqa: F401  (installs the filter)
 

@@ -35,9 +35,15 @@ class RecordingGate:
 
 
 def requester(handler, gate=None) -> HttpRequester:
-    return HttpRequester("svc", "http://svc.test/api", gate=gate, timeout=2,
-                         transport=httpx.MockTransport(handler), params={"api_key": SECRET},
-                         secrets=[SECRET])
+    return HttpRequester(
+        "svc",
+        "http://svc.test/api",
+        gate=gate,
+        timeout=2,
+        transport=httpx.MockTransport(handler),
+        params={"api_key": SECRET},
+        secrets=[SECRET],
+    )
 
 
 def test_request_sends_user_agent_auth_param_and_passes_the_gate_both_ways() -> None:
@@ -77,8 +83,9 @@ def test_deferred_gate_sends_nothing() -> None:
         (401, {"message": "Invalid API Key"}, {}, Unauthorized),
     ],
 )
-def test_status_codes_map_to_the_error_hierarchy_and_are_observed(status, body, headers,
-                                                                  exc_type) -> None:
+def test_status_codes_map_to_the_error_hierarchy_and_are_observed(
+    status, body, headers, exc_type
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if isinstance(body, dict):
             return httpx.Response(status, json=body, headers=headers)

@@ -44,15 +44,29 @@ def _fresh_property_cache() -> None:
     forget_known_properties()
 
 
-def client(handler: Handler, gate: RecordingGate | None = None,
-           token: str = TOKEN) -> HubSpotClient:
-    return HubSpotClient(token, base_url="http://hubspot.test", gate=gate, timeout=2,
-                         transport=httpx.MockTransport(handler))
+def client(
+    handler: Handler, gate: RecordingGate | None = None, token: str = TOKEN
+) -> HubSpotClient:
+    return HubSpotClient(
+        token,
+        base_url="http://hubspot.test",
+        gate=gate,
+        timeout=2,
+        transport=httpx.MockTransport(handler),
+    )
 
 
 def error(status: int, message: str, category: str, **extra: object) -> httpx.Response:
-    return httpx.Response(status, json={"status": "error", "message": message,
-                                        "correlationId": "c-1", "category": category, **extra})
+    return httpx.Response(
+        status,
+        json={
+            "status": "error",
+            "message": message,
+            "correlationId": "c-1",
+            "category": category,
+            **extra,
+        },
+    )
 
 
 def test_get_by_email_sends_bearer_token_id_property_and_properties() -> None:
@@ -74,8 +88,12 @@ def test_get_by_email_sends_bearer_token_id_property_and_properties() -> None:
 
 
 def test_unknown_email_is_none_but_a_404_without_object_not_found_raises() -> None:
-    answers = iter([error(404, "Object not found.", "OBJECT_NOT_FOUND"),
-                    httpx.Response(404, text="<html>Not Found</html>")])
+    answers = iter(
+        [
+            error(404, "Object not found.", "OBJECT_NOT_FOUND"),
+            httpx.Response(404, text="<html>Not Found</html>"),
+        ]
+    )
     c = client(lambda r: next(answers))
     assert c.get_contact_by_email("nobody@x.io") is None
     with pytest.raises(NotFound) as info:
@@ -92,17 +110,29 @@ def test_update_of_a_missing_contact_raises_not_found() -> None:
 
 @pytest.mark.parametrize(
     ("policy", "retry_after_header", "expected"),
-    [("TEN_SECONDLY_ROLLING", None, 10.0), ("DAILY", None, 3600.0),
-     ("TEN_SECONDLY_ROLLING", "3", 3.0)],
+    [
+        ("TEN_SECONDLY_ROLLING", None, 10.0),
+        ("DAILY", None, 3600.0),
+        ("TEN_SECONDLY_ROLLING", "3", 3.0),
+    ],
 )
 def test_429_maps_to_rate_limited_with_policy_and_retry_after(
-        policy: str, retry_after_header: str | None, expected: float) -> None:
+    policy: str, retry_after_header: str | None, expected: float
+) -> None:
     headers = {"Retry-After": retry_after_header} if retry_after_header else {}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(429, headers=headers, json={
-            "status": "error", "message": "You have reached your limit.", "errorType": "RATE_LIMIT",
-            "correlationId": "c", "policyName": policy})
+        return httpx.Response(
+            429,
+            headers=headers,
+            json={
+                "status": "error",
+                "message": "You have reached your limit.",
+                "errorType": "RATE_LIMIT",
+                "correlationId": "c",
+                "policyName": policy,
+            },
+        )
 
     gate = RecordingGate()
     with pytest.raises(RateLimited) as info:
@@ -114,15 +144,21 @@ def test_429_maps_to_rate_limited_with_policy_and_retry_after(
 
 @pytest.mark.parametrize(
     ("response", "cls", "retryable"),
-    [(error(500, "internal", "INTERNAL_ERROR"), TransientError, True),
-     (error(502, "bad gateway", "ERROR"), TransientError, True),
-     (error(400, 'Property "x" does not exist', "VALIDATION_ERROR"), PermanentError, False),
-     (error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION"),
-      Unauthorized, False),
-     (error(403, "missing scopes", "MISSING_SCOPES"), Unauthorized, False)],
+    [
+        (error(500, "internal", "INTERNAL_ERROR"), TransientError, True),
+        (error(502, "bad gateway", "ERROR"), TransientError, True),
+        (error(400, 'Property "x" does not exist', "VALIDATION_ERROR"), PermanentError, False),
+        (
+            error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION"),
+            Unauthorized,
+            False,
+        ),
+        (error(403, "missing scopes", "MISSING_SCOPES"), Unauthorized, False),
+    ],
 )
 def test_error_statuses_map_to_the_shared_hierarchy_with_hubspot_message(
-        response: httpx.Response, cls: type, retryable: bool) -> None:
+    response: httpx.Response, cls: type, retryable: bool
+) -> None:
     with pytest.raises(cls) as info:
         client(lambda r: response).update_contact("1", {"firstname": "A"})
     assert info.value.retryable is retryable
@@ -143,9 +179,16 @@ def test_batch_upsert_chunks_by_100_merges_duplicates_and_keeps_order() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         bodies.append(body)
-        return httpx.Response(200, json={"status": "COMPLETE", "results": [
-            {"id": str(i), "properties": {"email": item["id"]}, "new": True}
-            for i, item in enumerate(body["inputs"])]})
+        return httpx.Response(
+            200,
+            json={
+                "status": "COMPLETE",
+                "results": [
+                    {"id": str(i), "properties": {"email": item["id"]}, "new": True}
+                    for i, item in enumerate(body["inputs"])
+                ],
+            },
+        )
 
     inputs = [{"email": f"u{i}@x.io", "firstname": f"U{i}"} for i in range(250)]
     inputs.append({"id": "U0@X.io", "idProperty": "email", "properties": {"lastname": "Zero"}})
@@ -153,15 +196,24 @@ def test_batch_upsert_chunks_by_100_merges_duplicates_and_keeps_order() -> None:
     assert [len(b["inputs"]) for b in bodies] == [100, 100, 50]
     assert len(results) == 250
     first = bodies[0]["inputs"][0]
-    assert first == {"id": "u0@x.io", "idProperty": "email",
-                     "properties": {"firstname": "U0", "lastname": "Zero"}}
+    assert first == {
+        "id": "u0@x.io",
+        "idProperty": "email",
+        "properties": {"firstname": "U0", "lastname": "Zero"},
+    }
     assert [r["properties"]["email"] for r in results][:2] == ["u0@x.io", "u1@x.io"]
 
 
 def test_batch_upsert_multi_status_raises_with_the_successful_results() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(207, json={"status": "COMPLETE", "results": [{"id": "1"}],
-                                         "errors": [{"message": "bad value", "status": "error"}]})
+        return httpx.Response(
+            207,
+            json={
+                "status": "COMPLETE",
+                "results": [{"id": "1"}],
+                "errors": [{"message": "bad value", "status": "error"}],
+            },
+        )
 
     with pytest.raises(BatchErrors) as info:
         client(handler).batch_upsert([{"email": "a@x.io"}, {"email": "b@x.io"}])
@@ -183,11 +235,22 @@ def test_ensure_property_creates_once_then_trusts_the_process_cache() -> None:
     c = client(handler)
     assert c.ensure_property("leadops_reply", "LeadOps reply") is True
     assert c.ensure_property("leadops_reply", "LeadOps reply") is False
-    assert calls == [{"name": "leadops_reply", "label": "LeadOps reply", "type": "string",
-                      "fieldType": "text", "groupName": "contactinformation"}]
+    assert calls == [
+        {
+            "name": "leadops_reply",
+            "label": "LeadOps reply",
+            "type": "string",
+            "fieldType": "text",
+            "groupName": "contactinformation",
+        }
+    ]
     # Another portal (token) does not share the cache.
-    assert client(handler, token="pat-na1-other-token-987654").ensure_property(
-        "leadops_reply", "LeadOps reply") is True
+    assert (
+        client(handler, token="pat-na1-other-token-987654").ensure_property(
+            "leadops_reply", "LeadOps reply"
+        )
+        is True
+    )
     assert len(calls) == 2
 
 
@@ -197,8 +260,11 @@ def test_ensure_property_treats_409_as_existing() -> None:
 
 
 def test_lifecycle_stage_options_follow_display_order() -> None:
-    options = [{"value": "customer", "displayOrder": 2}, {"value": "lead", "displayOrder": 0},
-               {"value": "opportunity", "displayOrder": 1}]
+    options = [
+        {"value": "customer", "displayOrder": 2},
+        {"value": "lead", "displayOrder": 0},
+        {"value": "opportunity", "displayOrder": 1},
+    ]
     c = client(lambda r: httpx.Response(200, json={"name": "lifecyclestage", "options": options}))
     assert c.lifecycle_stage_options() == ["lead", "opportunity", "customer"]
 

@@ -47,11 +47,17 @@ def test_post_refuses_an_empty_text_fallback() -> None:
 
 @pytest.mark.parametrize(
     ("status", "body", "cls"),
-    [(400, "invalid_payload", PermanentError), (400, "no_text", PermanentError),
-     (400, "invalid_blocks", PermanentError), (403, "action_prohibited", DestinationBroken),
-     (404, "channel_not_found", DestinationBroken), (404, "no_service", DestinationBroken),
-     (410, "channel_is_archived", DestinationBroken), (500, "rollup_error", TransientError),
-     (200, "not ok at all", PermanentError)],
+    [
+        (400, "invalid_payload", PermanentError),
+        (400, "no_text", PermanentError),
+        (400, "invalid_blocks", PermanentError),
+        (403, "action_prohibited", DestinationBroken),
+        (404, "channel_not_found", DestinationBroken),
+        (404, "no_service", DestinationBroken),
+        (410, "channel_is_archived", DestinationBroken),
+        (500, "rollup_error", TransientError),
+        (200, "not ok at all", PermanentError),
+    ],
 )
 def test_each_slack_answer_maps_to_its_error_class(status: int, body: str, cls: type) -> None:
     with pytest.raises(cls) as info:
@@ -83,8 +89,11 @@ def _within_limits(message: dict) -> None:
 
 def test_200_line_alert_is_split_into_ordered_parts_within_limits() -> None:
     lines = [f"inbox{i:03d}@agency.io reputation 71% (was 98%)" for i in range(200)]
-    messages = build_alert_messages("Low mailbox reputation " + "x" * 300, lines,
-                                    context={"account": "acme", "campaign": "Q3 <launch>"})
+    messages = build_alert_messages(
+        "Low mailbox reputation " + "x" * 300,
+        lines,
+        context={"account": "acme", "campaign": "Q3 <launch>"},
+    )
     assert len(messages) == 4
     for number, message in enumerate(messages, start=1):
         _within_limits(message)
@@ -106,8 +115,9 @@ def test_long_alert_is_summarised_past_max_messages() -> None:
 
 def test_single_message_summary_and_huge_lines_stay_within_limits() -> None:
     lines = ["&" * 5000, *[f"l{i}" for i in range(300)]]
-    messages = build_alert_messages("A" * 1000, lines, max_messages=1,
-                                    context={f"k{i}": "v" * 3000 for i in range(15)})
+    messages = build_alert_messages(
+        "A" * 1000, lines, max_messages=1, context={f"k{i}": "v" * 3000 for i in range(15)}
+    )
     assert len(messages) == 1
     _within_limits(messages[0])
     fields = messages[0]["blocks"][1]["fields"]
@@ -116,9 +126,14 @@ def test_single_message_summary_and_huge_lines_stay_within_limits() -> None:
 
 def test_post_alert_waits_out_a_short_429_and_sends_parts_in_order() -> None:
     sent: list[str] = []
-    answers = iter([httpx.Response(200, text="ok"),
-                    httpx.Response(429, text="rate_limited", headers={"Retry-After": "0.05"}),
-                    httpx.Response(200, text="ok"), httpx.Response(200, text="ok")])
+    answers = iter(
+        [
+            httpx.Response(200, text="ok"),
+            httpx.Response(429, text="rate_limited", headers={"Retry-After": "0.05"}),
+            httpx.Response(200, text="ok"),
+            httpx.Response(200, text="ok"),
+        ]
+    )
 
     def handler(request: httpx.Request) -> httpx.Response:
         answer = next(answers)
@@ -152,19 +167,36 @@ def _sec(text: str) -> dict:
 
 @pytest.mark.parametrize(
     ("payload", "problem"),
-    [({"text": "ok"}, None),
-     ({"blocks": [_sec("only blocks")]}, None),
-     ({}, "no_text"), ({"text": ""}, "no_text"), ([], "invalid_payload"),
-     ({"text": "x", "blocks": [_sec("s")] * 51}, "invalid_blocks"),
-     ({"text": "x", "blocks": [_sec("s" * 3001)]}, "invalid_blocks"),
-     ({"text": "x", "blocks": [{"type": "section", "fields": [
-         {"type": "mrkdwn", "text": "f"}] * 11}]}, "invalid_blocks"),
-     ({"text": "x", "blocks": [{"type": "section", "fields": [
-         {"type": "mrkdwn", "text": "f" * 2001}]}]}, "invalid_blocks"),
-     ({"text": "x", "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}]},
-      "invalid_blocks"),
-     ({"text": "x", "blocks": [{"type": "mystery"}]}, "invalid_blocks")],
+    [
+        ({"text": "ok"}, None),
+        ({"blocks": [_sec("only blocks")]}, None),
+        ({}, "no_text"),
+        ({"text": ""}, "no_text"),
+        ([], "invalid_payload"),
+        ({"text": "x", "blocks": [_sec("s")] * 51}, "invalid_blocks"),
+        ({"text": "x", "blocks": [_sec("s" * 3001)]}, "invalid_blocks"),
+        (
+            {
+                "text": "x",
+                "blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f"}] * 11}],
+            },
+            "invalid_blocks",
+        ),
+        (
+            {
+                "text": "x",
+                "blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "f" * 2001}]}],
+            },
+            "invalid_blocks",
+        ),
+        (
+            {"text": "x", "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}]},
+            "invalid_blocks",
+        ),
+        ({"text": "x", "blocks": [{"type": "mystery"}]}, "invalid_blocks"),
+    ],
 )
-def test_sandbox_payload_validation_matches_slack_limits(payload: object,
-                                                         problem: str | None) -> None:
+def test_sandbox_payload_validation_matches_slack_limits(
+    payload: object, problem: str | None
+) -> None:
     assert validate_payload(payload) == problem

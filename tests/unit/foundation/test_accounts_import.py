@@ -54,13 +54,17 @@ def test_import_then_list_and_show_never_print_secrets(db_url, tmp_path) -> None
     [
         ("  - slug: bad\n    name: Bad\n    timezone: Mars/Olympus\n", "entry 2 (bad): timezone"),
         ("  - slug: bad\n    name: Bad\n    colour: red\n", "entry 2 (bad): colour"),
-        ("  - slug: bad\n    name: Bad\n    automations: {clay_intake: {params: {chunk_size: 0}}}\n",
-         "entry 2 (bad): automations"),
+        (
+            "  - slug: bad\n    name: Bad\n"
+            "    automations: {clay_intake: {params: {chunk_size: 0}}}\n",
+            "entry 2 (bad): automations",
+        ),
         ("  - name: NoSlug\n", "entry 2: slug"),
     ],
 )
 def test_malformed_entry_imports_nothing_and_names_file_entry_field(
-        db_url, tmp_path, entry: str, expected: str) -> None:
+    db_url, tmp_path, entry: str, expected: str
+) -> None:
     text = "accounts:\n  - slug: fine\n    name: Fine\n" + entry
     path = _write(tmp_path, text)
     result = runner.invoke(app, ["accounts", "import", str(path)])

@@ -62,9 +62,13 @@ def test_beat_schedule_entries_are_registered_routable_and_argument_free() -> No
         due, next_in = schedule.is_due(schedule.now())
         assert next_in >= 0
         sig = inspect.signature(tasks[task_name].run)
-        required = [p for p in sig.parameters.values()
-                    if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-                    and p.name != "self"]
+        required = [
+            p
+            for p in sig.parameters.values()
+            if p.default is p.empty
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            and p.name != "self"
+        ]
         given = len(entry.get("args", ())) + len(entry.get("kwargs", {}))
         assert len(required) <= given, f"{name}: {task_name} needs {required}"
         assert "expires" in entry.get("options", {}), f"{name}: set options.expires"

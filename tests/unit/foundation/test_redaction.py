@@ -21,7 +21,9 @@ def test_bearer_tokens_and_secret_fields_are_redacted() -> None:
     assert "pat-na1-xyz" not in redact("Authorization: Bearer pat-na1-xyz")
     assert "s3cr3t" not in redact('{"secret_key": "s3cr3t", "a": 1}')
     assert redact_value({"secret_key": "s3cr3t", "nested": {"token": "t0k3n"}}) == {
-        "secret_key": "***", "nested": {"token": "***"}}
+        "secret_key": "***",
+        "nested": {"token": "***"},
+    }
 
 
 def test_registered_secret_is_redacted_anywhere() -> None:
@@ -40,8 +42,9 @@ def test_structlog_events_are_redacted(monkeypatch) -> None:
     buf = io.StringIO()
     configure_logging(level="INFO", json=True)
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=buf))
-    structlog.get_logger().info("call", url="http://x/api/v1/leads?api_key=KEY123456789",
-                                api_key="KEY123456789")
+    structlog.get_logger().info(
+        "call", url="http://x/api/v1/leads?api_key=KEY123456789", api_key="KEY123456789"
+    )
     line = buf.getvalue()
     assert "KEY123456789" not in line
     assert json.loads(line)["event"] == "call"

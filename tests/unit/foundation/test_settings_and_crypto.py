@@ -56,8 +56,14 @@ def test_account_secrets_are_ciphertext_in_the_database(db_url) -> None:
     from workers.models import Account
 
     with session_scope() as s:
-        s.add(Account(slug="acme", name="Acme", smartlead_api_key="sl-key-123456",
-                      webhook_secrets={"clay": "clay-secret-xyz"}))
+        s.add(
+            Account(
+                slug="acme",
+                name="Acme",
+                smartlead_api_key="sl-key-123456",
+                webhook_secrets={"clay": "clay-secret-xyz"},
+            )
+        )
     with get_engine().connect() as conn:
         raw = conn.execute(text("SELECT smartlead_api_key, webhook_secrets FROM accounts")).one()
     assert "sl-key-123456" not in raw[0] and raw[0].startswith("gAAAA")

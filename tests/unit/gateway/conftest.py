@@ -14,15 +14,24 @@ import pytest
 from api_gateway.accounts_cache import FormRoute, GatewayAccount
 
 SECRETS = {
-    "smartlead": ("sl-secret-acme",), "clay": ("clay-secret-acme",),
-    "typeform": ("tf-secret-acme",), "tally": ("tally-secret-acme",),
-    "rb2b": ("rb2b-secret-acme",), "visitor": ("visitor-secret-acme",),
+    "smartlead": ("sl-secret-acme",),
+    "clay": ("clay-secret-acme",),
+    "typeform": ("tf-secret-acme",),
+    "tally": ("tally-secret-acme",),
+    "rb2b": ("rb2b-secret-acme",),
+    "visitor": ("visitor-secret-acme",),
     "form": ("form-secret-acme",),
 }
-ACME = GatewayAccount(id=1, slug="acme", secrets=SECRETS, clay_default_campaign_id="900",
-                      forms={"contact": FormRoute("555", ("work_email",))})
-GLOBEX = GatewayAccount(id=2, slug="globex", secrets={
-    k: (v[0].replace("acme", "globex"),) for k, v in SECRETS.items()})
+ACME = GatewayAccount(
+    id=1,
+    slug="acme",
+    secrets=SECRETS,
+    clay_default_campaign_id="900",
+    forms={"contact": FormRoute("555", ("work_email",))},
+)
+GLOBEX = GatewayAccount(
+    id=2, slug="globex", secrets={k: (v[0].replace("acme", "globex"),) for k, v in SECRETS.items()}
+)
 NO_SECRETS = GatewayAccount(id=3, slug="bare")
 ACCOUNTS = {a.slug: a for a in (ACME, GLOBEX, NO_SECRETS)}
 
@@ -32,8 +41,9 @@ class SyncASGIClient:
 
     def __init__(self, app: Any) -> None:
         self.loop = asyncio.new_event_loop()
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                        base_url="http://gateway.test")
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+        )
 
     def post(self, url: str, **kw: Any) -> httpx.Response:
         return self.loop.run_until_complete(self.client.post(url, **kw))
@@ -76,8 +86,11 @@ def gateway() -> Iterator[Harness]:
     app = create_app(settings, account_loader=ACCOUNTS.get)
     server = fakeredis.FakeServer()
     app.state.gateway.enqueuer = Enqueuer(
-        "redis://unused", timeout=1.0, retention_seconds=settings.dedup_retention_seconds,
-        client=fakeredis.FakeAsyncRedis(server=server))
+        "redis://unused",
+        timeout=1.0,
+        retention_seconds=settings.dedup_retention_seconds,
+        client=fakeredis.FakeAsyncRedis(server=server),
+    )
     client = SyncASGIClient(app)
     yield Harness(client, fakeredis.FakeRedis(server=server))
     client.close()

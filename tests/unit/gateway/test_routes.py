@@ -38,8 +38,11 @@ def test_smartlead_reply_is_normalised_for_crm_sync_without_the_secret(gateway) 
 
 
 def test_smartlead_category_update_carries_old_and_new_category(gateway) -> None:
-    resp = post(gateway, "/v1/acme/smartlead/sl-secret-acme",
-                P.smartlead_category(3, category="Do Not Contact"))
+    resp = post(
+        gateway,
+        "/v1/acme/smartlead/sl-secret-acme",
+        P.smartlead_category(3, category="Do Not Contact"),
+    )
     assert resp.status_code == 202, resp.text
     [msg] = gateway.queued()
     assert msg["kwargs"]["event_type"] == "LEAD_CATEGORY_UPDATED"
@@ -56,14 +59,19 @@ def test_smartlead_deprecated_category_twin_is_understood(gateway) -> None:
 
 
 def test_smartlead_unsubscribe_goes_to_the_block_list_task(gateway) -> None:
-    resp = post(gateway, "/v1/acme/smartlead", P.smartlead_unsubscribe(5,
-                                                                       secret_key="sl-secret-acme"))
+    resp = post(
+        gateway, "/v1/acme/smartlead", P.smartlead_unsubscribe(5, secret_key="sl-secret-acme")
+    )
     assert resp.status_code == 202
     [msg] = gateway.queued()
     assert msg["task"] == task_names.HANDLE_UNSUBSCRIBE
-    assert msg["kwargs"] == {"account_id": 1, "event_id": resp.json()["event_id"],
-                             "email": "lead5@acme.com", "reason": "unsubscribed",
-                             "campaign_id": "4242"}
+    assert msg["kwargs"] == {
+        "account_id": 1,
+        "event_id": resp.json()["event_id"],
+        "email": "lead5@acme.com",
+        "reason": "unsubscribed",
+        "campaign_id": "4242",
+    }
 
 
 def test_other_smartlead_event_types_are_recorded_not_enqueued(gateway) -> None:
@@ -77,20 +85,31 @@ def test_other_smartlead_event_types_are_recorded_not_enqueued(gateway) -> None:
 def test_smartlead_signature_header_is_verified_when_present(gateway) -> None:
     raw = orjson.dumps(P.smartlead_reply(1, secret_key="sl-secret-acme"))
     good = P.smartlead_signature("sl-secret-acme", raw)
-    assert post(gateway, "/v1/acme/smartlead", raw=raw,
-                headers={"X-Smartlead-Signature": good}).status_code == 202
+    assert (
+        post(
+            gateway, "/v1/acme/smartlead", raw=raw, headers={"X-Smartlead-Signature": good}
+        ).status_code
+        == 202
+    )
     bad = P.smartlead_signature("sl-secret-acme", raw + b" ")
     resp = post(gateway, "/v1/acme/smartlead", raw=raw, headers={"X-Smartlead-Signature": bad})
     assert resp.status_code == 401
     assert "X-Smartlead-Signature" in resp.json()["detail"]
 
 
-@pytest.mark.parametrize(("url", "secret", "message"), [
-    ("/v1/acme/smartlead", "wrong", "wrong secret_key"),
-    ("/v1/acme/smartlead", None, "missing secret_key"),
-    ("/v1/acme/smartlead/wrong-url-secret", "sl-secret-acme", "wrong smartlead secret in the URL"),
-    ("/v1/bare/smartlead", "anything", "no smartlead webhook secret is configured"),
-])
+@pytest.mark.parametrize(
+    ("url", "secret", "message"),
+    [
+        ("/v1/acme/smartlead", "wrong", "wrong secret_key"),
+        ("/v1/acme/smartlead", None, "missing secret_key"),
+        (
+            "/v1/acme/smartlead/wrong-url-secret",
+            "sl-secret-acme",
+            "wrong smartlead secret in the URL",
+        ),
+        ("/v1/bare/smartlead", "anything", "no smartlead webhook secret is configured"),
+    ],
+)
 def test_smartlead_bad_secret_is_401_with_the_reason(gateway, url, secret, message) -> None:
     payload = P.smartlead_reply(1, secret_key=secret)
     if secret is None:
@@ -134,8 +153,7 @@ def test_clay_row_without_campaign_uses_the_account_default(gateway) -> None:
 def test_clay_row_without_any_campaign_is_422(gateway) -> None:
     row = P.clay_row(2)
     del row["campaign_id"]
-    resp = post(gateway, "/v1/globex/clay", row,
-                headers={"X-LeadOps-Secret": "clay-secret-globex"})
+    resp = post(gateway, "/v1/globex/clay", row, headers={"X-LeadOps-Secret": "clay-secret-globex"})
     assert resp.status_code == 422
     assert resp.json()["errors"][0]["loc"] == ["campaign_id"]
 
@@ -152,8 +170,7 @@ def test_clay_bad_rows_are_422_naming_each_field(gateway) -> None:
 def test_clay_missing_or_wrong_token_is_401(gateway) -> None:
     resp = post(gateway, "/v1/acme/clay", P.clay_row(1))
     assert resp.status_code == 401 and "missing clay secret" in resp.json()["detail"]
-    resp = post(gateway, "/v1/acme/clay", P.clay_row(1),
-                headers={"Authorization": "Bearer nope"})
+    resp = post(gateway, "/v1/acme/clay", P.clay_row(1), headers={"Authorization": "Bearer nope"})
     assert resp.status_code == 401 and "wrong clay secret" in resp.json()["detail"]
 
 
@@ -206,16 +223,24 @@ def test_typeform_bad_or_missing_signature_is_401(gateway) -> None:
 
 def test_tally_signed_response_is_enqueued(gateway) -> None:
     raw = orjson.dumps(P.tally_response(2))
-    resp = post(gateway, "/v1/acme/forms/tally", raw=raw,
-                headers={"Tally-Signature": P.tally_signature("tally-secret-acme", raw)})
+    resp = post(
+        gateway,
+        "/v1/acme/forms/tally",
+        raw=raw,
+        headers={"Tally-Signature": P.tally_signature("tally-secret-acme", raw)},
+    )
     assert resp.status_code == 202, resp.text
     kw = gateway.queued()[0]["kwargs"]
     assert kw["provider"] == "tally" and kw["form_id"] == "mO2kQa"
     # The signature must be over the exact bytes: re-serialised JSON no longer matches.
     pretty = orjson.dumps(P.tally_response(3), option=orjson.OPT_INDENT_2)
     sig = P.tally_signature("tally-secret-acme", orjson.dumps(P.tally_response(3)))
-    assert post(gateway, "/v1/acme/forms/tally", raw=pretty,
-                headers={"Tally-Signature": sig}).status_code == 401
+    assert (
+        post(
+            gateway, "/v1/acme/forms/tally", raw=pretty, headers={"Tally-Signature": sig}
+        ).status_code
+        == 401
+    )
 
 
 def test_generic_form_needs_a_configured_form_and_its_email_field(gateway) -> None:
@@ -261,14 +286,17 @@ def test_rb2b_malformed_seen_at_is_parsed_leniently(gateway) -> None:
 
 
 def test_company_visit_becomes_one_task_per_page_view(gateway) -> None:
-    resp = post(gateway, "/v1/acme/visitors/company?secret=visitor-secret-acme",
-                P.company_visit(1))
+    resp = post(gateway, "/v1/acme/visitors/company?secret=visitor-secret-acme", P.company_visit(1))
     assert resp.status_code == 202, resp.text
     assert len(resp.json()["event_ids"]) == 2
-    pages = [(m["kwargs"]["email"], m["kwargs"]["domain"], m["kwargs"]["page_url"])
-             for m in gateway.queued()]
-    assert pages == [(None, "globex-1.com", "https://agency.io/pricing"),
-                     (None, "globex-1.com", "https://agency.io/case-studies")]
+    pages = [
+        (m["kwargs"]["email"], m["kwargs"]["domain"], m["kwargs"]["page_url"])
+        for m in gateway.queued()
+    ]
+    assert pages == [
+        (None, "globex-1.com", "https://agency.io/pricing"),
+        (None, "globex-1.com", "https://agency.io/case-studies"),
+    ]
 
 
 def test_generic_visit_needs_email_or_domain(gateway) -> None:
@@ -276,8 +304,9 @@ def test_generic_visit_needs_email_or_domain(gateway) -> None:
     resp = post(gateway, "/v1/acme/visitors/generic", P.generic_visit(1), headers=headers)
     assert resp.status_code == 202
     assert gateway.queued()[0]["kwargs"]["domain"] == "initech.com"
-    resp = post(gateway, "/v1/acme/visitors/generic", {"page_url": "https://x.io/pricing"},
-                headers=headers)
+    resp = post(
+        gateway, "/v1/acme/visitors/generic", {"page_url": "https://x.io/pricing"}, headers=headers
+    )
     assert resp.status_code == 422 and "email or domain" in resp.json()["errors"][0]["msg"]
 
 
