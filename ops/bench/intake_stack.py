@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from ops.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,12 +62,6 @@ def private_redis(url: str = "") -> Iterator[str]:
         yield server.start()
     finally:
         server.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:

@@ -5,82 +5,23 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
-import httpx
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def setup_env(redis_url: str) -> Path:
-    """Point this process (and the children it starts) at a private Redis db and database.
-    Call before importing anything from workers.celery_app."""
-    tmp = Path(tempfile.mkdtemp(prefix="leadops-bench-"))
-    os.environ.update(
-        {
-            "LEADOPS_REDIS_URL": redis_url,
-            "LEADOPS_ENV": "test",
-            "LEADOPS_SECRET_KEY": "leadops-bench-secret-key",
-            "LEADOPS_VAR_DIR": str(tmp / "var"),
-            "LEADOPS_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'leadops.db'}",
-            "LEADOPS_LOG_LEVEL": "WARNING",
-        }
-    )
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
-    from ops.migrate import upgrade
-
-    upgrade(os.environ["LEADOPS_DATABASE_URL"])
-    return tmp
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def sandbox_process(log_dir: Path) -> Iterator[str]:
-    """The Smartlead sandbox in its own process (so it does not share this one's GIL)."""
-    port = free_port()
-    code = (
-        "import uvicorn; from ops.sandbox.smartlead import create_app; "
-        f"uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning', "
-        "access_log=False)"
-    )
-    with open(log_dir / "sandbox.log", "wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/admin/stats", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("sandbox did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        stop(proc)
+# One harness for every benchmark: environment, sandbox process and admin calls.
+from ops.bench.intake_stack import (  # noqa: F401 - re-exported for the limiter benchmarks
+    ROOT,
+    admin,
+    free_port,
+    sandbox_process,
+    setup_env,
+    stats,
+)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -147,16 +88,6 @@ def workers(
         for p in procs:
             stop(p)
         app.control.purge()
-
-
-def admin(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    r = httpx.post(f"{url}/admin/{path}", json=body or {}, timeout=30)
-    r.raise_for_status()
-    return r.json()
-
-
-def stats(url: str) -> dict[str, Any]:
-    return dict(httpx.get(f"{url}/admin/stats", timeout=60).json()["keys"])
 
 
 def create_accounts(specs: Sequence[tuple[str, str, str, list[list[float]]]]) -> list[int]:
