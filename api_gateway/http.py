@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -40,6 +40,14 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def unavailable(message: str, retry_after: int) -> GatewayError:
     return GatewayError(503, "unavailable", message, headers={"Retry-After": str(retry_after)})
+
+
+def validate_model(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """``model`` validated from ``data``, or the 422 that lists the invalid fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
 
 
 def validation_error(exc: ValidationError) -> GatewayError:

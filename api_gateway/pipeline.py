@@ -16,6 +16,7 @@ from api_gateway import metrics
 from api_gateway.accounts_cache import AccountCache, AccountUnavailable, GatewayAccount
 from api_gateway.enqueue import Enqueuer, Job
 from api_gateway.http import GatewayError, check_content_type, json_response, read_body, unavailable
+from api_gateway.verify import check_token
 from workers.logging import get_logger
 from workers.redaction import _SECRET_FIELD_NAMES
 from workers.settings import Settings
@@ -77,6 +78,17 @@ async def find_account(gw: Gateway, slug: str, *, missing_status: int = 404) -> 
 async def raw_json_body(request: Request, gw: Gateway) -> bytes:
     check_content_type(request)
     return await read_body(request, gw.settings.gateway_max_body_bytes)
+
+
+async def token_request(
+    request: Request, slug: str, source: str, *, allow_query: bool = False
+) -> tuple[Gateway, GatewayAccount, bytes]:
+    """The common start of a token-authenticated route: account, size-checked body, secret."""
+    gw = gateway_of(request)
+    acct = await find_account(gw, slug)
+    raw = await raw_json_body(request, gw)
+    check_token(request, acct.secrets_for(source), source, allow_query=allow_query)
+    return gw, acct, raw
 
 
 async def submit(gw: Gateway, jobs: Sequence[Job], source: str) -> Response:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api_gateway import task_names
 from api_gateway.dedup import event_id_for, identity_hash
 from api_gateway.enqueue import Job
-from api_gateway.http import invalid, parse_json_object, validation_error
+from api_gateway.http import invalid, parse_json_object, validate_model
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
-from api_gateway.pipeline import RawRoute, find_account, gateway_of, raw_json_body, submit
+from api_gateway.pipeline import (
+    RawRoute,
+    submit,
+    token_request,
+)
 from api_gateway.schemas_clay import ClayRow
-from api_gateway.verify import check_token
 
 router = APIRouter(tags=["clay"], route_class=RawRoute)
 SOURCE = "clay"
@@ -29,15 +31,9 @@ SOURCE = "clay"
 )
 async def clay_row(account: str, request: Request) -> Response:
     """One Clay row (one lead) for the account's intake campaign."""
-    gw = gateway_of(request)
-    acct = await find_account(gw, account)
-    raw = await raw_json_body(request, gw)
-    check_token(request, acct.secrets_for(SOURCE), SOURCE)
+    gw, acct, raw = await token_request(request, account, SOURCE)
     data = parse_json_object(raw)
-    try:
-        row = ClayRow.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    row: ClayRow = validate_model(ClayRow, data)
     campaign_id = row.campaign_id or acct.clay_default_campaign_id
     if campaign_id is None:
         raise invalid(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,7 +19,12 @@ from api_gateway import task_names
 from api_gateway.accounts_cache import GatewayAccount
 from api_gateway.dedup import event_id_for, identity_hash
 from api_gateway.enqueue import Job
-from api_gateway.http import GatewayError, invalid, parse_json_object, validation_error
+from api_gateway.http import (
+    GatewayError,
+    invalid,
+    parse_json_object,
+    validate_model,
+)
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
 from api_gateway.pipeline import (
     Gateway,
@@ -31,22 +35,16 @@ from api_gateway.pipeline import (
     record_only,
     strip_secrets,
     submit,
+    token_request,
 )
 from api_gateway.schemas_common import normalise_email
 from api_gateway.schemas_forms import GenericForm, TallyWebhook, TypeformWebhook
-from api_gateway.verify import check_token, hmac_b64_matches, require_secrets, unauthorized
+from api_gateway.verify import hmac_b64_matches, require_secrets, unauthorized
 
 router = APIRouter(tags=["forms"], route_class=RawRoute)
 SOURCE = "form"
 
 TYPEFORM_RESPONSES = {**STANDARD_RESPONSES, 404: {"description": "Never: 503 instead."}}
-
-
-def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
 
 
 def _job(
@@ -91,7 +89,7 @@ async def typeform(account: str, request: Request) -> Response:
     gw = gateway_of(request)
     acct = await find_account(gw, account, missing_status=503)
     data = await _signed_body(request, gw, acct, "typeform", "typeform-signature", "sha256=")
-    hook: TypeformWebhook = _validate(TypeformWebhook, data)
+    hook: TypeformWebhook = validate_model(TypeformWebhook, data)
     resp = hook.form_response
     # The response token survives a re-delivery under a new event id.
     ident = f"response:{resp.form_id}:{resp.token}"
@@ -112,7 +110,7 @@ async def tally(account: str, request: Request) -> Response:
     gw = gateway_of(request)
     acct = await find_account(gw, account)
     data = await _signed_body(request, gw, acct, "tally", "tally-signature", "")
-    hook: TallyWebhook = _validate(TallyWebhook, data)
+    hook: TallyWebhook = validate_model(TallyWebhook, data)
     ident = f"response:{hook.data.formId}:{hook.data.responseId}"
     if hook.eventType != "FORM_RESPONSE":
         event_id = event_id_for(acct.id, "tally", f"event:{hook.eventId}")
@@ -129,10 +127,7 @@ async def tally(account: str, request: Request) -> Response:
 )
 async def generic_form(account: str, form_id: str, request: Request) -> Response:
     """A form posting plain JSON, mapped by the account's field mapping for `form_id`."""
-    gw = gateway_of(request)
-    acct = await find_account(gw, account)
-    raw = await raw_json_body(request, gw)
-    check_token(request, acct.secrets_for(SOURCE), SOURCE)
+    gw, acct, raw = await token_request(request, account, SOURCE)
     route = acct.forms.get(form_id)
     if route is None:
         raise GatewayError(

@@ -9,14 +9,13 @@ crm_sync, LEAD_UNSUBSCRIBED to blocklist; the other real event types are counted
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from api_gateway import task_names
 from api_gateway.dedup import event_id_for
 from api_gateway.enqueue import Job
-from api_gateway.http import parse_json_object, validation_error
+from api_gateway.http import parse_json_object, validate_model
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
 from api_gateway.pipeline import (
     RawRoute,
@@ -89,10 +88,7 @@ async def _handle(slug: str, url_secret: str | None, request: Request) -> Respon
             raise unauthorized("missing secret_key in the body (or put the secret in the URL)")
         if not secret_matches(given, secrets):
             raise unauthorized("wrong secret_key for this account")
-    try:
-        event = SmartleadEvent.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    event: SmartleadEvent = validate_model(SmartleadEvent, data)
 
     if event.event_type not in PROCESSED_EVENTS:
         event_id = event_id_for(acct.id, SOURCE, identity(event, lead_email(event)))

@@ -13,7 +13,6 @@ from typing import Any
 
 import redis
 from fastapi import APIRouter
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,8 +20,7 @@ from api_gateway import metrics, task_names
 from api_gateway.accounts_cache import GatewayAccount
 from api_gateway.dedup import event_id_for, identity_hash
 from api_gateway.enqueue import Job
-from api_gateway.http import GatewayError, invalid, json_response, parse_json_object
-from api_gateway.http import validation_error as _validation_error
+from api_gateway.http import GatewayError, invalid, json_response, parse_json_object, validate_model
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
 from api_gateway.pipeline import (
     Gateway,
@@ -32,21 +30,15 @@ from api_gateway.pipeline import (
     log,
     raw_json_body,
     submit,
+    token_request,
 )
 from api_gateway.schemas_common import email_domain, lenient_timestamp, normalise_domain
 from api_gateway.schemas_common import normalise_email as _email
 from api_gateway.schemas_visitors import CompanyVisit, GenericVisit, RB2BVisit
-from api_gateway.verify import check_token, require_secrets, secret_matches, unauthorized
+from api_gateway.verify import require_secrets, secret_matches, unauthorized
 
 router = APIRouter(tags=["visitors"], route_class=RawRoute)
 SOURCE = "visitor"
-
-
-def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise _validation_error(exc) from None
 
 
 def _visit(
@@ -118,7 +110,7 @@ async def _rb2b(gw: Gateway, acct: GatewayAccount, request: Request) -> Response
         raise unauthorized("missing ?secret= in the webhook URL")
     if not secret_matches(given, secrets):
         raise unauthorized("wrong rb2b secret for this account")
-    visit: RB2BVisit = _validate(RB2BVisit, parse_json_object(raw))
+    visit: RB2BVisit = validate_model(RB2BVisit, parse_json_object(raw))
     email = None
     if visit.business_email:
         try:
@@ -175,11 +167,8 @@ async def _record_rejection(
 )
 async def company_visit(account: str, request: Request) -> Response:
     """Company-level visit (Clearbit audience / Albacross shape)."""
-    gw = gateway_of(request)
-    acct = await find_account(gw, account)
-    raw = await raw_json_body(request, gw)
-    check_token(request, acct.secrets_for(SOURCE), SOURCE, allow_query=True)
-    visit: CompanyVisit = _validate(CompanyVisit, parse_json_object(raw))
+    gw, acct, raw = await token_request(request, account, SOURCE, allow_query=True)
+    visit: CompanyVisit = validate_model(CompanyVisit, parse_json_object(raw))
     company = visit.company
     views = company.events.page_views if company.events else []
     if not views:
@@ -218,11 +207,8 @@ async def company_visit(account: str, request: Request) -> Response:
 )
 async def generic_visit(account: str, request: Request) -> Response:
     """A visit from any tool: `{email | domain, page_url, seen_at}`."""
-    gw = gateway_of(request)
-    acct = await find_account(gw, account)
-    raw = await raw_json_body(request, gw)
-    check_token(request, acct.secrets_for(SOURCE), SOURCE, allow_query=True)
-    visit: GenericVisit = _validate(GenericVisit, parse_json_object(raw))
+    gw, acct, raw = await token_request(request, account, SOURCE, allow_query=True)
+    visit: GenericVisit = validate_model(GenericVisit, parse_json_object(raw))
     if visit.email is None and visit.domain is None:
         raise invalid("email", "give email or domain (at least one)")
     domain = visit.domain or email_domain(visit.email)
