@@ -4,27 +4,14 @@ what the automations need (the lead's email, and the new category of a category 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api_gateway.http import invalid
 
-PROCESSED_EVENTS = ("EMAIL_REPLY", "LEAD_CATEGORY_UPDATED", "LEAD_UNSUBSCRIBED")
-RECORDED_EVENTS = (
-    "EMAIL_SENT",
-    "FIRST_EMAIL_SENT",
-    "EMAIL_OPEN",
-    "EMAIL_LINK_CLICK",
-    "EMAIL_BOUNCE",
-    "CAMPAIGN_STATUS_CHANGED",
-    "UNTRACKED_REPLIES",
-    "MANUAL_STEP_REACHED",
-)
-EventType = Literal[
-    "EMAIL_REPLY",
-    "LEAD_CATEGORY_UPDATED",
-    "LEAD_UNSUBSCRIBED",
+ProcessedEventType = Literal["EMAIL_REPLY", "LEAD_CATEGORY_UPDATED", "LEAD_UNSUBSCRIBED"]
+RecordedEventType = Literal[
     "EMAIL_SENT",
     "FIRST_EMAIL_SENT",
     "EMAIL_OPEN",
@@ -34,6 +21,9 @@ EventType = Literal[
     "UNTRACKED_REPLIES",
     "MANUAL_STEP_REACHED",
 ]
+EventType = Literal[ProcessedEventType, RecordedEventType]
+PROCESSED_EVENTS: tuple[str, ...] = get_args(ProcessedEventType)
+RECORDED_EVENTS: tuple[str, ...] = get_args(RecordedEventType)
 PREVIEW_MAX = 1000
 Id = str | int | None
 _TAGS = re.compile(r"<[^>]*>")
