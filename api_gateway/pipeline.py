@@ -18,7 +18,7 @@ from api_gateway.enqueue import Enqueuer, Job
 from api_gateway.http import GatewayError, check_content_type, json_response, read_body, unavailable
 from api_gateway.verify import check_token
 from workers.logging import get_logger
-from workers.redaction import _SECRET_FIELD_NAMES
+from workers.redaction import SECRET_FIELD_NAMES
 from workers.settings import Settings
 
 log = get_logger("api_gateway")
@@ -135,7 +135,7 @@ def strip_secrets(value: Any, _depth: int = 0) -> Any:
         return {
             k: strip_secrets(v, _depth + 1)
             for k, v in value.items()
-            if not (isinstance(k, str) and k.lower() in _SECRET_FIELD_NAMES)
+            if not (isinstance(k, str) and k.lower() in SECRET_FIELD_NAMES)
         }
     if isinstance(value, list):
         return [strip_secrets(v, _depth + 1) for v in value]

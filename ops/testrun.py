@@ -57,9 +57,7 @@ def postgres_url() -> str | None:
     try:
         import psycopg
 
-        psycopg.connect(
-            candidate.replace("postgresql://", "postgresql://"), connect_timeout=2
-        ).close()
+        psycopg.connect(candidate, connect_timeout=2).close()
     except Exception:
         return None
     return candidate

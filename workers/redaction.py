@@ -14,7 +14,7 @@ from typing import Any
 
 REDACTED = "***"
 
-_SECRET_FIELD_NAMES = {
+SECRET_FIELD_NAMES = {
     "api_key",
     "apikey",
     "secret_key",
@@ -87,7 +87,7 @@ def redact_value(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
-            if isinstance(k, str) and k.lower() in _SECRET_FIELD_NAMES and v not in (None, ""):
+            if isinstance(k, str) and k.lower() in SECRET_FIELD_NAMES and v not in (None, ""):
                 out[k] = REDACTED
             else:
                 out[k] = redact_value(v, _depth + 1)
