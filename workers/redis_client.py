@@ -1,0 +1,28 @@
+"""The process's Redis client (buffers, claims, locks, caches): one per process, a forked worker
+gets its own. Celery's broker connection is separate."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import redis
+
+from workers.settings import get_settings
+
+_clients: dict[int, Any] = {}
+
+
+def redis_client() -> Any:
+    """A Redis client for this process, on the configured URL."""
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None:
+        _clients.clear()
+        client = _clients[pid] = redis.Redis.from_url(get_settings().resolved_redis_url())
+    return client
+
+
+def reset_redis_client() -> None:
+    """Forget the client (tests that change the Redis URL)."""
+    _clients.clear()
