@@ -94,7 +94,7 @@ def create_app(
         """The gateway's own metrics plus the cluster-wide rate-limiter figures (from Redis)."""
         body = generate_latest()
         try:
-            from workers.rate_limit_metrics import render_limiter_metrics
+            from workers.rate_limit.metrics import render_limiter_metrics
 
             body += render_limiter_metrics()
         except Exception:  # noqa: BLE001 - the gateway's own metrics must still be served

@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api_gateway import task_names
 from api_gateway.dedup import event_id_for, identity_hash
 from api_gateway.enqueue import Job
 from api_gateway.http import invalid, parse_json_object, validate_model
@@ -17,6 +16,7 @@ from api_gateway.pipeline import (
     token_request,
 )
 from api_gateway.schemas_clay import ClayRow
+from workers import task_names
 
 router = APIRouter(tags=["clay"], route_class=RawRoute)
 SOURCE = "clay"

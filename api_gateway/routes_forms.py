@@ -15,7 +15,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api_gateway import task_names
 from api_gateway.accounts_cache import GatewayAccount
 from api_gateway.dedup import event_id_for, identity_hash
 from api_gateway.enqueue import Job
@@ -40,6 +39,7 @@ from api_gateway.pipeline import (
 from api_gateway.schemas_common import normalise_email
 from api_gateway.schemas_forms import GenericForm, TallyWebhook, TypeformWebhook
 from api_gateway.verify import hmac_b64_matches, require_secrets, unauthorized
+from workers import task_names
 
 router = APIRouter(tags=["forms"], route_class=RawRoute)
 SOURCE = "form"

@@ -12,7 +12,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api_gateway import task_names
 from api_gateway.dedup import event_id_for
 from api_gateway.enqueue import Job
 from api_gateway.http import parse_json_object, validate_model
@@ -33,6 +32,7 @@ from api_gateway.schemas_smartlead import (
     normalise,
 )
 from api_gateway.verify import hmac_hex_matches, require_secrets, secret_matches, unauthorized
+from workers import task_names
 
 router = APIRouter(tags=["smartlead"], route_class=RawRoute)
 SOURCE = "smartlead"

@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api_gateway import metrics, task_names
+from api_gateway import metrics
 from api_gateway.accounts_cache import GatewayAccount
 from api_gateway.dedup import event_id_for, identity_hash
 from api_gateway.enqueue import Job
@@ -36,6 +36,7 @@ from api_gateway.schemas_common import email_domain, lenient_timestamp, normalis
 from api_gateway.schemas_common import normalise_email as _email
 from api_gateway.schemas_visitors import CompanyVisit, GenericVisit, RB2BVisit
 from api_gateway.verify import require_secrets, secret_matches, unauthorized
+from workers import task_names
 
 router = APIRouter(tags=["visitors"], route_class=RawRoute)
 SOURCE = "visitor"

@@ -13,13 +13,13 @@ from workers.settings import Settings, get_settings
 
 # Task modules, by name: workers/ never imports tasks/ code directly.
 TASK_MODULES = [
-    "tasks.ping",
-    "tasks.form_nurture",
-    "tasks.visit_followup",
-    "tasks.lead_intake",
-    "tasks.limiter_probe",
-    "tasks.crm_sync",
-    "tasks.blocklist",
+    "tasks.ping.tasks",
+    "tasks.limiter_probe.tasks",
+    "tasks.lead_intake.tasks",
+    "tasks.form_nurture.tasks",
+    "tasks.visit_followup.tasks",
+    "tasks.crm_sync.tasks",
+    "tasks.blocklist.tasks",
 ]
 
 

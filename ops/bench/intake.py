@@ -241,7 +241,7 @@ def _ingest_rate(account_ids: list[int], t0: float) -> float:
 def _resends(redis_url: str) -> int:
     import redis
 
-    from workers.lead_buffer import RESENDS_KEY
+    from workers.intake.buffer import RESENDS_KEY
 
     return int(redis.Redis.from_url(redis_url).get(RESENDS_KEY) or 0)
 

@@ -132,7 +132,7 @@ def _hash(api_key: str) -> str:
 
 def decision_latency(n_keys: int, n: int, until: float | None = None) -> dict[str, float]:
     """Round-trip latency (ms) of one limiter decision spread over ``n_keys`` keys."""
-    from workers.rate_limit import RateLimiter, Window
+    from workers.rate_limit.limiter import RateLimiter, Window
 
     lim = RateLimiter()
     windows = [Window(10, 2.0), Window(60, 60.0)]

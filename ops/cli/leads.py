@@ -130,8 +130,8 @@ def status(
 
 def _print_buffer_state(account_id: int) -> None:
     try:
-        from workers import lead_buffer as lb
-        from workers.intake import redis_client
+        from workers.intake import buffer as lb
+        from workers.intake.accept import redis_client
 
         state = lb.account_state(redis_client(), account_id)
     except Exception as exc:  # status still useful without Redis
@@ -198,7 +198,7 @@ def import_(
 ) -> None:
     """Upload a CSV (header row; an email column) to a campaign through the intake pipeline.
     Re-importing the same file is harmless: each row's event id is the file hash + line."""
-    from workers.intake import submit_lead
+    from workers.intake.accept import submit_lead
 
     acct = _account(account)
     rows, _ = read_rows(file)

@@ -17,7 +17,7 @@ def _accounts_by_key() -> dict[str, list[str]]:
 
     from workers.db import session_scope
     from workers.models import Account
-    from workers.rate_limit import key_id
+    from workers.rate_limit.limiter import key_id
 
     out: dict[str, list[str]] = {}
     try:
@@ -41,7 +41,7 @@ def limits(
 ) -> None:
     """Each API key's budget per window, 429 penalty box and counters (all processes)."""
     from ops.cli.roles import _require_redis
-    from workers.rate_limit import get_limiter
+    from workers.rate_limit.limiter import get_limiter
 
     _require_redis()
     limiter = get_limiter()

@@ -106,9 +106,9 @@ def env(redis_url: str, db_url: str) -> Iterator[Env]:
     from api_gateway.app import create_app as create_gateway
     from ops.sandbox.serve import serve
     from ops.sandbox.smartlead import create_app as create_sandbox
-    from workers import intake
     from workers.accounts import set_automation
     from workers.db import session_scope
+    from workers.intake import accept as intake
     from workers.models import Account
 
     intake.reset_caches()

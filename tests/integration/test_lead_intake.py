@@ -34,7 +34,7 @@ def intake_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short leases so a killed worker's chunk comes back within the test."""
     monkeypatch.setenv("LEADOPS_INTAKE_LEASE_SECONDS", str(LEASE))
     monkeypatch.setenv("LEADOPS_INTAKE_QUEUE_LEASE_SECONDS", "30")
-    from workers import intake
+    from workers.intake import accept as intake
 
     intake.reset_caches()
 
@@ -55,7 +55,7 @@ def _send(env: IntakeEnv, i: int, **lead_extra: Any) -> None:
 
 
 def _sweep() -> None:
-    from workers import intake
+    from workers.intake import accept as intake
 
     intake.sweep()
 
@@ -101,8 +101,8 @@ def test_same_event_delivered_twice_is_buffered_once(env: IntakeEnv, worker: Any
 def test_worker_killed_mid_upload_loses_and_duplicates_nothing(
     env: IntakeEnv, tmp_path: Path, worker: Any
 ) -> None:
-    from workers import lead_buffer as lb
-    from workers.intake import redis_client
+    from workers.intake import buffer as lb
+    from workers.intake.accept import redis_client
 
     # Given an upload slowed down by 2.5 s of latency (the sandbox stores, then waits)
     env.faults(latency_ms=2500)
@@ -134,9 +134,9 @@ def test_worker_killed_mid_upload_loses_and_duplicates_nothing(
 def test_one_malformed_lead_is_isolated_and_dead_lettered(env: IntakeEnv, worker: Any) -> None:
     from sqlalchemy import select
 
-    from workers import lead_buffer as lb
     from workers.db import session_scope
-    from workers.intake import dispatch, redis_client, submit_lead
+    from workers.intake import buffer as lb
+    from workers.intake.accept import dispatch, redis_client, submit_lead
     from workers.models import DeadLetter
 
     # Given 4 good leads and one Smartlead refuses as a whole-request validation error

@@ -108,7 +108,7 @@ def test_workers_never_exceed_any_window_and_two_accounts_share_one_key(
     # whichever worker reserves them runs, so how many of the 6 processes take part varies)
     assert len({v["pid"] for v in values}) >= 2
     # and both accounts' calls went through one budget in the limiter
-    from workers.rate_limit import get_limiter, key_id
+    from workers.rate_limit.limiter import get_limiter, key_id
 
     st_ours = get_limiter().status(key_id("smartlead", SHARED_KEY))
     counters = st_ours["counters"]

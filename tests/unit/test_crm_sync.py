@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tasks.crm_sync import hubspot as crm_hubspot
+from tasks.crm_sync import sync as crm_sync
+from tasks.crm_sync.events import BadEvent, parse_event
 from tests.unit.crm_fakes import FakeHubSpot, FakeSlack, SentTasks, make_account
-from workers import crm_hubspot, crm_sync
 from workers.clients.errors import PermanentError, RateLimitDeferred
-from workers.crm_sync_events import BadEvent, parse_event
 
 REPLY = "EMAIL_REPLY"
 CATEGORY = "LEAD_CATEGORY_UPDATED"
@@ -173,7 +174,7 @@ def test_custom_properties_are_created_once(env) -> None:
 
 
 def test_a_hubspot_4xx_is_dead_lettered_and_audited_with_its_message(env, monkeypatch) -> None:
-    import tasks.crm_sync as task_module
+    import tasks.crm_sync.tasks as task_module
     from workers.db import session_scope
     from workers.models import AuditLog, DeadLetter, ProcessedEvent
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from tasks.form_nurture.mapping import form_id_of, form_spec, map_submission
+from tasks.form_nurture.payloads import tally_fields, typeform_fields
 from workers.automations import FormNurtureParams, FormSpec
-from workers.form_mapping import form_id_of, form_spec, map_submission
-from workers.form_payloads import tally_fields, typeform_fields
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
 

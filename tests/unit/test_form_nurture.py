@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from workers.form_nurture import handle_submission, intake_event_id
+from tasks.form_nurture.flow import handle_submission, intake_event_id
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from workers import intake
-from workers import lead_buffer as lb
 from workers.clients.smartlead_models import AddLeadsResult
-from workers.intake_upload import RESEND_REASON, classify
+from workers.intake import accept as intake
+from workers.intake import buffer as lb
+from workers.intake.upload import RESEND_REASON, classify
 
 
 @pytest.fixture

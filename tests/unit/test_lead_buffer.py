@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from workers import lead_buffer as lb
+from workers.intake import buffer as lb
 
 A, C = 7, "501"
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from workers.clients.errors import RateLimitDeferred
-from workers.rate_limit import (
+from workers.rate_limit.limiter import (
     Policy,
     RateLimiter,
     Window,
@@ -267,7 +267,7 @@ def test_parse_retry_after_and_reset() -> None:
 
 
 def test_cluster_wide_counters_render_for_prometheus(fake_redis, clock) -> None:
-    from workers.rate_limit_metrics import render_limiter_metrics
+    from workers.rate_limit.metrics import render_limiter_metrics
 
     lim = make(fake_redis, clock)
     gate = lim.gate("smartlead", "sk-metrics", [(1, 1.0)], "bulk")

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tasks.visit_followup.smartlead import WARM_UPLOAD_SETTINGS, SmartleadVisitApi
 from workers.clients.smartlead_models import AddLeadsResult, CampaignStatistics, Lead
-from workers.visit_smartlead import WARM_UPLOAD_SETTINGS, SmartleadVisitApi
 
 
 class FakeClient:

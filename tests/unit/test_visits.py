@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from workers import visits as rules
-from workers.visit_followup import AddOutcome, Visit, handle_visit
+from tasks.visit_followup import rules
+from tasks.visit_followup.flow import AddOutcome, Visit, handle_visit
 
 NOW = dt.datetime(2025, 3, 10, 12, 0, tzinfo=dt.UTC)
 PRICING = "https://acme-saas.io/pricing?plan=pro"
@@ -403,7 +403,7 @@ def test_busy_lead_lock_defers_the_task(env, fake_redis) -> None:
     digest = hashlib.sha256(b"ann@acme.io").hexdigest()[:24]
     held = fake_redis.lock(f"leadops:lock:visit_followup:{acc}:{digest}", timeout=60)
     assert held.acquire()
-    import workers.visit_followup as vf
+    import tasks.visit_followup.flow as vf
 
     vf.LOCK_WAIT, saved = 0.1, vf.LOCK_WAIT
     try:

@@ -1,7 +1,7 @@
 """Build an account's API clients: decrypted credentials, base-URL overrides, the shared gate.
 
 ``_gate_for`` is the single place where clients meet the shared rate limiter
-(``workers.rate_limit``).
+(``workers.rate_limit.limiter``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ def _gate_for(
     """The shared limiter's gate for one credential. The limiter keys Redis by a hash of the
     credential, never the credential itself.
 
-    Wired to ``workers.rate_limit`` (one limiter per process, shared budget through Redis).
+    Wired to ``workers.rate_limit.limiter`` (one limiter per process, shared budget through Redis).
     """
-    from workers.rate_limit import get_limiter
+    from workers.rate_limit.limiter import get_limiter
 
     return get_limiter().gate(service, credential, windows, lane)
 

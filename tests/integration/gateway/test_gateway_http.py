@@ -10,9 +10,9 @@ import httpx
 import orjson
 import pytest
 
-from api_gateway import task_names
 from ops.bench import gateway_payloads as P
 from tests.integration.gateway.conftest import ACME_SECRETS, GLOBEX_SECRETS, queued
+from workers import task_names
 
 pytestmark = pytest.mark.integration
 

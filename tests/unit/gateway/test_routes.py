@@ -6,8 +6,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from api_gateway import task_names
 from ops.bench import gateway_payloads as P
+from workers import task_names
 
 JSON = {"content-type": "application/json"}
 CLAY = {"Authorization": "Bearer clay-secret-acme", **JSON}

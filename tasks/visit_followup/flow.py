@@ -1,7 +1,7 @@
 """Automation 10: a known, not-yet-replied lead visits a matching page -> warm follow-up campaign.
 
 ``handle_visit`` runs one visit event (person-level with an email, or company-level with only a
-domain) through the rules of ``workers.visits`` and writes every decision to the audit log
+domain) through the rules of ``tasks.visit_followup.rules`` and writes every decision to the audit log
 (automation ``visit_followup``, action ``warm_followup``, reason = the decision). Smartlead is
 reached through an injected ``VisitApi`` (built lazily, once per event) so the rules can be
 tested with fakes:
@@ -10,7 +10,7 @@ tested with fakes:
 - ``add(campaign_id, lead, event_id) -> AddOutcome``: add the lead to the warm campaign and
   record its ``LeadOutcome`` (source ``visit``).
 
-``workers.visit_smartlead.run_visit`` wires the real one (the account's Smartlead client).
+``tasks.visit_followup.smartlead.run_visit`` wires the real one (the account's Smartlead client).
 
 A Redis lock per (account, email) makes check-then-add atomic across workers, so two visits of
 the same lead at once add it once. Dry run never calls Smartlead (neither look-up nor add).
@@ -28,8 +28,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tasks.visit_followup import rules
 from workers import audit
-from workers import visits as rules
 from workers.accounts import automation_config, get_account
 from workers.automations import VisitFollowupParams
 from workers.clients.errors import PermanentError, RateLimitDeferred
@@ -37,7 +37,7 @@ from workers.db import session_scope
 from workers.logging import get_logger
 from workers.models import LeadOutcome, ProcessedEvent, VisitFollowup
 
-log = get_logger("workers.visit_followup")
+log = get_logger("tasks.visit_followup.flow")
 
 AUTOMATION = "visit_followup"
 ACTION = "warm_followup"

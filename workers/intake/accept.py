@@ -2,7 +2,7 @@
 
 This is the API automations call (Clay rows, form submissions, visit follow-ups, CSV rows)::
 
-    from workers.intake import submit_lead
+    from workers.intake.accept import submit_lead
 
     result = submit_lead(account_id, campaign_id, {"email": "ann@x.com", "first_name": "Ann",
                                                    "custom_fields": {"trigger": "pricing"}},
@@ -13,7 +13,7 @@ This is the API automations call (Clay rows, form submissions, visit follow-ups,
 It validates the email, refuses addresses on the agency block list (outcome ``blocked``),
 resolves the campaign (the given one, else the account's ``clay_intake.default_campaign_id``,
 else - for forms - ``form_nurture.default_campaign_id``; none: ``rejected``), buffers the lead
-in Redis (``workers.lead_buffer``; it is "pending" there, and its ``LeadOutcome`` row is
+in Redis (``workers.intake.buffer``; it is "pending" there, and its ``LeadOutcome`` row is
 written with Smartlead's answer for its chunk), and schedules the upload: a chunk is claimed
 as soon as the buffer is full, and a flush is scheduled for when the first lead of a buffer
 has waited the account's ``max_delay_seconds``. Calling it again with the same ``event_id``
@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from workers import audit
-from workers import lead_buffer as lb
+from workers.intake import buffer as lb
 from workers.logging import get_logger
 from workers.models import LeadOutcome
 

@@ -1,5 +1,5 @@
 """The Smartlead side of the visit follow-up (automation 10): look a lead up, add it to the warm
-campaign, record its LeadOutcome. ``run_visit`` runs ``workers.visit_followup.handle_visit``
+campaign, record its LeadOutcome. ``run_visit`` runs ``tasks.visit_followup.flow.handle_visit``
 with it.
 
 Why the warm campaign is added to directly rather than through the intake buffer: the lead is in
@@ -15,15 +15,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from workers import visits as rules
+from tasks.visit_followup import rules
+from tasks.visit_followup.flow import AddOutcome, Visit, handle_visit
 from workers.accounts import get_account
 from workers.clients.errors import PermanentError
 from workers.db import session_scope
 from workers.logging import get_logger
 from workers.models import LeadOutcome
-from workers.visit_followup import AddOutcome, Visit, handle_visit
 
-log = get_logger("workers.visit_followup")
+log = get_logger("tasks.visit_followup.flow")
 
 STATS_MAX_PAGES = 10  # replied statistics read per campaign and look-up (100 rows a page)
 WARM_UPLOAD_SETTINGS = {"ignore_duplicate_leads_in_other_campaign": True}
@@ -79,7 +79,7 @@ class SmartleadVisitApi:
         """Add one lead to the warm campaign (never past the agency block list) and record its
         outcome in the campaign (source ``visit``)."""
         from workers.blocklist import is_blocked
-        from workers.intake_upload import classify
+        from workers.intake.upload import classify
 
         email = lead["email"]
         with session_scope() as s:
@@ -121,7 +121,7 @@ class SmartleadVisitApi:
 
 def run_visit(visit: Visit, *, task_id: str | None = None) -> list[dict[str, Any]]:
     """``handle_visit`` with the account's real Smartlead client and the shared Redis."""
-    from workers.intake import redis_client
+    from workers.intake.accept import redis_client
 
     return handle_visit(
         visit,

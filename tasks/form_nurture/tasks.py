@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers import form_nurture
+from tasks.form_nurture import flow as form_nurture
 from workers.celery_app import app
 from workers.task_base import ApiTask
 

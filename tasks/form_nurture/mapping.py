@@ -1,6 +1,6 @@
 """Form submission -> Smartlead lead (automation 5). Pure functions, no I/O.
 
-Rules, in order, for each answered field (see ``workers.form_payloads`` for how payloads are read):
+Rules, in order, for each answered field (see ``tasks.form_nurture.payloads`` for how payloads are read):
 1. The form's ``field_mapping`` (``FormSpec.field_mapping``: field ref/key -> target) wins. A target
    is a lead field (``email``, ``first_name``, ``last_name``, ``company_name``, ``phone_number``,
    ``website``, ``location``, ``linkedin_profile``, ``company_url``), ``full_name`` (split into
@@ -22,8 +22,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from tasks.form_nurture.payloads import FormField, fields_for, slug
 from workers.automations import FormNurtureParams, FormSpec
-from workers.form_payloads import FormField, fields_for, slug
 
 LEAD_FIELDS = (
     "email",

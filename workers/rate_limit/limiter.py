@@ -29,9 +29,8 @@ from typing import Any
 
 import redis
 
-from workers import rate_limit_lua as lua
-from workers import rate_limit_metrics as metrics
 from workers.clients.errors import RateLimitDeferred
+from workers.rate_limit import lua, metrics
 from workers.settings import get_settings
 
 PREFIX = "leadops:rl"

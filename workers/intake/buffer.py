@@ -1,6 +1,6 @@
 """Redis buffer of accepted leads, cut into chunks for Smartlead's add-leads call.
 
-Most callers want :func:`workers.intake.submit_lead` (validation, block list, the pending
+Most callers want :func:`workers.intake.accept.submit_lead` (validation, block list, the pending
 ``LeadOutcome`` row, this buffer, and the flush scheduling). This module is the Redis layer it
 stands on; every state change is one Lua script, so it is atomic across workers, and every piece
 of state is a plain Redis key, so it survives a Redis restart with append-only persistence.
@@ -35,7 +35,7 @@ from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from workers.lead_buffer_lua import _ACK, _BUFFER, _CLAIM, _FLUSH_AT, _REAP, _SPLIT, _START
+from workers.intake.buffer_lua import _ACK, _BUFFER, _CLAIM, _FLUSH_AT, _REAP, _SPLIT, _START
 
 PREFIX = "leadops:intake"
 # Smartlead's per-request cap (smartlead-api.md: send at most 100 unless configured otherwise).
@@ -205,7 +205,7 @@ def buffer_lead(
     ``lead`` is a Smartlead lead dict (``email`` required; ``first_name, last_name,
     company_name, website, linkedin_profile, phone_number, location, custom_fields``).
     ``chunk_size`` should already be capped (:func:`effective_chunk_size`). This does not
-    record the pending ``LeadOutcome`` nor schedule the flush: :func:`workers.intake.submit_lead`
+    record the pending ``LeadOutcome`` nor schedule the flush: :func:`workers.intake.accept.submit_lead`
     does both, and is what automations should call.
     """
     now = time.time() if now is None else now

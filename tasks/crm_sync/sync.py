@@ -16,17 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tasks.crm_sync.events import BadEvent, ContactEvent, parse_event
+from tasks.crm_sync.hubspot import HubSpot, SyncOutcome, apply_to_hubspot, token_key
 from workers import audit
 from workers.accounts import automation_config, get_account
 from workers.blocklist import as_utc, block_from_event
 from workers.clients.errors import RateLimitDeferred
-from workers.crm_hubspot import HubSpot, SyncOutcome, apply_to_hubspot, token_key
-from workers.crm_sync_events import BadEvent, ContactEvent, parse_event
 from workers.db import session_scope
 from workers.logging import get_logger
 from workers.models import Account, ContactSyncState, LeadOutcome, ProcessedEvent
 
-log = get_logger("workers.crm_sync")
+log = get_logger("tasks.crm_sync.sync")
 
 NOTIFY_TASK = "tasks.crm_sync.notify_slack"
 LOCK_TIMEOUT = 120.0  # a crashed holder frees the contact after this

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from tasks.crm_sync.events import ContactEvent
 from workers.clients.errors import PermanentError
-from workers.crm_sync_events import ContactEvent
 from workers.logging import get_logger
 from workers.models import Account
 
-log = get_logger("workers.crm_hubspot")
+log = get_logger("tasks.crm_sync.hubspot")
 
 OPTIONS_TTL = 600.0
 MISSING_PROPERTY = ("PROPERTY_DOESNT_EXIST", "does not exist")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers import intake
 from workers.celery_app import app
+from workers.intake import accept as intake
 from workers.task_base import ApiTask
 
 
@@ -74,7 +74,7 @@ def sweep() -> dict[str, int]:
 def upload_chunk(self: ApiTask, account_id: int, chunk_id: str, gen: int) -> dict[str, Any]:
     """Upload one claimed chunk (bulk lane) and record each lead's outcome. 429/5xx are
     retried by ApiTask; after the last retry the chunk's leads are dead-lettered."""
-    from workers.intake_upload import upload_chunk as run
+    from workers.intake.upload import upload_chunk as run
 
     final = self.max_retries is not None and self.request.retries >= self.max_retries
     return run(account_id, chunk_id, gen, task_id=self.request.id, final_attempt=final)

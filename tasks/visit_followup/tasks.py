@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasks.visit_followup.flow import Visit
+from tasks.visit_followup.smartlead import run_visit
 from workers.celery_app import app
 from workers.task_base import ApiTask
-from workers.visit_followup import Visit
-from workers.visit_smartlead import run_visit
 
 
 @app.task(

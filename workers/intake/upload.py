@@ -1,6 +1,6 @@
 """Upload one claimed chunk to Smartlead and record each lead's outcome from the answer.
 
-Called by ``tasks.lead_intake.upload_chunk``. Order of events for a chunk (``workers.lead_buffer``
+Called by ``tasks.lead_intake.upload_chunk``. Order of events for a chunk (``workers.intake.buffer``
 holds the state): start (fenced by ``gen``) -> drop leads whose outcome is already recorded ->
 mark sending -> add_leads -> record outcomes (one transaction, rows tagged with the chunk id)
 -> ack -> dispatch the account's next chunk. A worker killed between "mark sending" and "ack"
@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from workers import audit
-from workers import lead_buffer as lb
 from workers.clients.errors import ApiError, NotFound, PermanentError, Unauthorized
-from workers.intake import ACCEPT_TASK, AUTOMATION, dispatch, redis_client
+from workers.intake import buffer as lb
+from workers.intake.accept import ACCEPT_TASK, AUTOMATION, dispatch, redis_client
 from workers.logging import get_logger
 from workers.models import LeadOutcome, utcnow
 

@@ -1,4 +1,4 @@
-"""Lua scripts of workers.lead_buffer: each state change of the intake buffer is one script,
+"""Lua scripts of workers.intake.buffer: each state change of the intake buffer is one script,
 atomic across workers. Keys are documented in workers/lead_buffer.py."""
 
 _BUFFER = """

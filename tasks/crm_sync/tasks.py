@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers import crm_sync
+from tasks.crm_sync import sync as crm_sync
 from workers.celery_app import app
 from workers.clients.factory import hubspot_for, slack_for
 from workers.task_base import ApiTask

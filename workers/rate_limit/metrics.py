@@ -55,7 +55,7 @@ class LimiterCollector(Collector):
         self._client = client
 
     def _limiter(self) -> Any:
-        from workers.rate_limit import RateLimiter, get_limiter
+        from workers.rate_limit.limiter import RateLimiter, get_limiter
 
         return RateLimiter(self._client) if self._client is not None else get_limiter()
 

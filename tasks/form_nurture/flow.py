@@ -1,7 +1,7 @@
 """Automation 5: a form submission -> a lead in the form's nurture campaign.
 
-Map the payload with the form's field mapping (``workers.form_mapping``), then hand the lead to
-the intake buffer (``workers.intake.submit_lead``, source ``form``): chunked, exactly once, with
+Map the payload with the form's field mapping (``tasks.form_nurture.mapping``), then hand the lead to
+the intake buffer (``workers.intake.accept.submit_lead``, source ``form``): chunked, exactly once, with
 its ``LeadOutcome``. Every submission leaves one audit row (automation ``form_nurture``, action
 ``form_submission``); reasons: ``buffered``, ``duplicate``, ``blocked``, ``rejected`` (intake
 refused it), ``missing_email`` / ``invalid_email`` / ``invalid_payload`` (mapping refused it: no
@@ -15,11 +15,11 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from tasks.form_nurture.mapping import form_id_of, form_spec, map_submission
 from workers import audit
 from workers.accounts import automation_config, get_account
 from workers.automations import FormNurtureParams
 from workers.db import session_scope
-from workers.form_mapping import form_id_of, form_spec, map_submission
 
 AUTOMATION = "form_nurture"
 ACTION = "form_submission"
@@ -126,7 +126,7 @@ def run_submission(
     task_id: str | None = None,
 ) -> dict[str, Any]:
     """``handle_submission`` with the real intake buffer."""
-    from workers.intake import submit_lead
+    from workers.intake.accept import submit_lead
 
     def submit(campaign_id: str, lead: dict[str, Any], ev: str) -> Any:
         return submit_lead(
