@@ -1,10 +1,13 @@
-"""The task names the gateway enqueues, and the keyword arguments each one receives.
+"""Every stable task name, and the keyword arguments each one receives.
 
-The gateway imports no task code: it publishes by name, and the task modules (tasks/) register
-these exact names. Renaming one strands queued messages, so treat them as a public contract.
-Queues come from ``workers.queues`` routing (all four land on ``realtime``).
+The gateway and the runtime import no task code: they publish by name, and the task modules
+(``tasks/<automation>/tasks.py``) register these exact names. Renaming one strands queued
+messages, so treat them as a public contract. Queues come from ``workers.queues`` routing.
+A unit test checks that every registered task's name is here and routes to a declared queue.
 
-Common to every task:
+## Enqueued by the gateway (all land on ``realtime``)
+
+Common to these:
 
 - ``account_id`` (int): the account whose slug was in the URL and whose secret was verified.
 - ``event_id`` (str, <= 64 chars, e.g. ``"clay-3f2a..."``): deterministic for one sender event
@@ -109,10 +112,53 @@ kwargs::
 A company payload with several page views is enqueued as one task per page view.
 """
 
-ALL_TASK_NAMES = (
+GATEWAY_TASK_NAMES = (
     ACCEPT_LEAD,
     HANDLE_FORM_SUBMISSION,
     HANDLE_SMARTLEAD_EVENT,
     HANDLE_UNSUBSCRIBE,
     HANDLE_VISIT,
+)
+
+# ## Sent by the runtime and by automations
+
+UPLOAD_CHUNK = "tasks.lead_intake.upload_chunk"
+"""One claimed chunk of buffered leads -> one add-leads call (bulk lane).
+
+kwargs: ``account_id: int, chunk_id: str, gen: int`` (``gen`` is the claim's fencing token: a
+task holding an older one can no longer touch the chunk; the kwarg keeps its short name so that
+queued messages stay valid)."""
+
+FLUSH_INTAKE = "tasks.lead_intake.flush"
+"""The account's oldest buffered lead has waited the max delay. kwargs: ``account_id: int``."""
+
+SWEEP_INTAKE = "tasks.lead_intake.sweep"
+"""Beat, every 5 s: re-queue chunks of dead workers, dispatch due buffers. No arguments."""
+
+PUSH_BLOCK = "tasks.blocklist.push_to_account"
+"""One blocked address -> one account's Smartlead block list.
+kwargs: ``blocked_id: int, account_id: int``."""
+
+NOTIFY_CRM_SLACK = "tasks.crm_sync.notify_slack"
+"""An Interested / Meeting Request reply -> the account's Slack channel.
+kwargs: ``account_id: int, event_id: str, email: str, category: str | None,
+campaign: str | None, preview: str``."""
+
+PING = "tasks.ping.ping"
+"""Housekeeping: answers ``pong`` (the demo and ``leadops doctor`` use it)."""
+
+LIMITER_PROBE_CALL = "tasks.limiter_probe.call"
+LIMITER_PROBE_CELERY_RATE_LIMIT = "tasks.limiter_probe.call_celery_rate_limit"
+"""Benchmark and test probes of the shared limiter (one sandbox call each)."""
+
+ALL_TASK_NAMES = (
+    *GATEWAY_TASK_NAMES,
+    UPLOAD_CHUNK,
+    FLUSH_INTAKE,
+    SWEEP_INTAKE,
+    PUSH_BLOCK,
+    NOTIFY_CRM_SLACK,
+    PING,
+    LIMITER_PROBE_CALL,
+    LIMITER_PROBE_CELERY_RATE_LIMIT,
 )

@@ -130,10 +130,10 @@ def status(
 
 def _print_buffer_state(account_id: int) -> None:
     try:
-        from workers.intake import buffer as lb
+        from workers.intake import buffer
         from workers.intake.accept import redis_client
 
-        state = lb.account_state(redis_client(), account_id)
+        state = buffer.account_state(redis_client(), account_id)
     except Exception as exc:  # status still useful without Redis
         console.print(f"[yellow]buffer state unavailable:[/yellow] {type(exc).__name__}")
         return

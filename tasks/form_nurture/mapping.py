@@ -24,18 +24,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from tasks.form_nurture.payloads import FormField, fields_for, slug
 from workers.automations import FormNurtureParams, FormSpec
+from workers.clients.smartlead_models import LEAD_TEXT_FIELDS
 
-LEAD_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company_name",
-    "phone_number",
-    "website",
-    "location",
-    "linkedin_profile",
-    "company_url",
-)
+LEAD_FIELDS = ("email", *LEAD_TEXT_FIELDS)  # the targets a form field may map to
 IGNORE = "ignore"
 CUSTOM_PREFIX = "custom:"
 MAX_CUSTOM_VALUE = 1000  # long free-text answers are cut, not dropped

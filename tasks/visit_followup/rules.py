@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from dateutil import parser as date_parser
 
+from workers.clients.smartlead_models import LEAD_TEXT_FIELDS
+
 NOT_A_MATCHING_PAGE = "not_a_matching_page"
 UNKNOWN_LEAD = "unknown_lead"
 REPLIED = "replied"
@@ -235,17 +237,7 @@ def smartlead_standing(lead: Mapping[str, Any] | None) -> SmartleadStanding:
         status = str(entry.get("lead_status") or entry.get("status") or "").upper()
         if status == "BLOCKED":
             blocked = blocked or "status_blocked"
-    keep = (
-        "first_name",
-        "last_name",
-        "company_name",
-        "phone_number",
-        "website",
-        "location",
-        "linkedin_profile",
-        "company_url",
-    )
-    fields = {k: lead[k] for k in keep if lead.get(k)}
+    fields = {k: lead[k] for k in LEAD_TEXT_FIELDS if lead.get(k)}
     custom = lead.get("custom_fields")
     if isinstance(custom, Mapping) and custom:
         fields["custom_fields"] = {str(k): v for k, v in custom.items() if v not in (None, "")}

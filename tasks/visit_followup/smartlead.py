@@ -121,7 +121,7 @@ class SmartleadVisitApi:
 
 def run_visit(visit: Visit, *, task_id: str | None = None) -> list[dict[str, Any]]:
     """``handle_visit`` with the account's real Smartlead client and the shared Redis."""
-    from workers.intake.accept import redis_client
+    from workers.redis_client import redis_client
 
     return handle_visit(
         visit,

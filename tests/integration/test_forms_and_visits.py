@@ -108,7 +108,7 @@ def env(redis_url: str, db_url: str) -> Iterator[Env]:
     from ops.sandbox.smartlead import create_app as create_sandbox
     from workers.accounts import set_automation
     from workers.db import session_scope
-    from workers.intake import accept as intake
+    from workers.intake import dispatch as intake
     from workers.models import Account
 
     intake.reset_caches()

@@ -34,7 +34,7 @@ def intake_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Short leases so a killed worker's chunk comes back within the test."""
     monkeypatch.setenv("LEADOPS_INTAKE_LEASE_SECONDS", str(LEASE))
     monkeypatch.setenv("LEADOPS_INTAKE_QUEUE_LEASE_SECONDS", "30")
-    from workers.intake import accept as intake
+    from workers.intake import dispatch as intake
 
     intake.reset_caches()
 
@@ -55,7 +55,7 @@ def _send(env: IntakeEnv, i: int, **lead_extra: Any) -> None:
 
 
 def _sweep() -> None:
-    from workers.intake import accept as intake
+    from workers.intake import dispatch as intake
 
     intake.sweep()
 
@@ -101,7 +101,7 @@ def test_same_event_delivered_twice_is_buffered_once(env: IntakeEnv, worker: Any
 def test_worker_killed_mid_upload_loses_and_duplicates_nothing(
     env: IntakeEnv, tmp_path: Path, worker: Any
 ) -> None:
-    from workers.intake import buffer as lb
+    from workers.intake import buffer
     from workers.intake.accept import redis_client
 
     # Given an upload slowed down by 2.5 s of latency (the sandbox stores, then waits)
@@ -128,14 +128,14 @@ def test_worker_killed_mid_upload_loses_and_duplicates_nothing(
     stored = env.stored()
     assert len(stored["leads"]) == 5
     assert set(stored["upload_counts"].values()) == {2}  # the counted re-send, nothing else
-    assert int(redis_client().get(lb.resends_key(env.account_id)) or 0) == 1
+    assert int(redis_client().get(buffer.resends_key(env.account_id)) or 0) == 1
 
 
 def test_one_malformed_lead_is_isolated_and_dead_lettered(env: IntakeEnv, worker: Any) -> None:
     from sqlalchemy import select
 
     from workers.db import session_scope
-    from workers.intake import buffer as lb
+    from workers.intake import buffer
     from workers.intake.accept import dispatch, redis_client, submit_lead
     from workers.models import DeadLetter
 
@@ -143,7 +143,7 @@ def test_one_malformed_lead_is_isolated_and_dead_lettered(env: IntakeEnv, worker
     # (buffered as is: intake itself would have dropped the unknown key)
     for i in range(4):
         submit_lead(env.account_id, None, lead(i), source="clay", event_id=f"ok-{i}")
-    lb.buffer_lead(
+    buffer.buffer_lead(
         redis_client(),
         env.account_id,
         env.campaign_id,

@@ -10,19 +10,20 @@ import pytest
 
 from workers.clients.smartlead_models import AddLeadsResult
 from workers.intake import accept as intake
-from workers.intake import buffer as lb
+from workers.intake import buffer, dispatch
 from workers.intake.upload import RESEND_REASON, classify
+from workers.task_names import FLUSH_INTAKE, UPLOAD_CHUNK
 
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any], Any]]:
     calls: list[tuple[str, dict[str, Any], Any]] = []
     monkeypatch.setattr(
-        intake,
-        "_send",
+        dispatch,
+        "send",
         lambda name, kwargs, countdown=None: calls.append((name, kwargs, countdown)),
     )
-    intake.reset_caches()
+    dispatch.reset_caches()
     return calls
 
 
@@ -70,11 +71,11 @@ def test_a_lead_is_buffered_for_the_default_campaign_and_a_flush_scheduled(
         "77",
         "ann@example.com",
     )
-    [entry] = fake_redis.lrange(lb.buf_key(account, "77"), 0, -1)
+    [entry] = fake_redis.lrange(buffer.buf_key(account, "77"), 0, -1)
     assert b'"email":"ann@example.com"' in entry and b"ignored" not in entry
     assert [
         (name, countdown is not None and 3.5 < countdown <= 4.0) for name, _, countdown in sent
-    ] == [(intake.FLUSH_TASK, True)]
+    ] == [(FLUSH_INTAKE, True)]
 
 
 def test_a_full_chunk_is_claimed_and_handed_to_one_upload_task(
@@ -82,7 +83,7 @@ def test_a_full_chunk_is_claimed_and_handed_to_one_upload_task(
 ) -> None:
     _submit(account, fake_redis, "a@example.com", "e1")
     _submit(account, fake_redis, "b@example.com", "e2")
-    uploads = [kw for name, kw, _ in sent if name == intake.UPLOAD_TASK]
+    uploads = [kw for name, kw, _ in sent if name == UPLOAD_CHUNK]
     assert uploads == [{"account_id": account, "chunk_id": f"{account}-1", "gen": 1}]
 
 
@@ -97,7 +98,7 @@ def test_a_lead_without_a_valid_email_is_rejected_with_the_reason(
         account, None, {"email": email}, source="csv", event_id="x", redis=fake_redis
     )
     assert result.status == "rejected" and result.reason.startswith(reason)
-    assert fake_redis.llen(lb.buf_key(account, "77")) == 0
+    assert fake_redis.llen(buffer.buf_key(account, "77")) == 0
 
 
 def test_no_campaign_anywhere_is_rejected(db_url: str, fake_redis: Any, sent: list[Any]) -> None:
@@ -125,7 +126,7 @@ def test_a_blocked_address_is_refused_and_recorded(
     with session_scope() as s:
         row = s.query(LeadOutcome).one()
         assert (row.email, row.status, row.campaign_id) == ("x@spam.example", "blocked", "77")
-    assert fake_redis.llen(lb.buf_key(account, "77")) == 0
+    assert fake_redis.llen(buffer.buf_key(account, "77")) == 0
 
 
 def test_duplicates_by_event_and_by_email_are_not_buffered_twice(
@@ -165,7 +166,7 @@ def test_a_lead_already_uploaded_is_a_duplicate_but_a_dead_one_may_come_back(
             )
         )
     assert _submit(account, fake_redis, "up@example.com", "n1").status == "duplicate"
-    fake_redis.set(lb.event_key(account, "old"), 1)
+    fake_redis.set(buffer.event_key(account, "old"), 1)
     assert _submit(account, fake_redis, "dead@example.com", "old").status == "buffered"
 
 

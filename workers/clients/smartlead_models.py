@@ -50,6 +50,23 @@ Percent = Annotated[float | None, BeforeValidator(_percent)]
 
 CampaignStatusCommand = Literal["START", "PAUSED", "STOPPED"]
 CAMPAIGN_STATUS_COMMANDS: tuple[str, ...] = ("START", "PAUSED", "STOPPED")
+# The add-leads lead fields (smartlead-api.md "Add leads"): every other key is refused.
+LEAD_FIELDS: tuple[str, ...] = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "company_name",
+    "website",
+    "location",
+    "linkedin_profile",
+    "company_url",
+    "custom_fields",
+)
+# The plain-text fields of a lead (everything but the email and the custom fields).
+LEAD_TEXT_FIELDS: tuple[str, ...] = tuple(
+    f for f in LEAD_FIELDS if f not in ("email", "custom_fields")
+)
 LEAD_SETTINGS_KEYS = frozenset(
     {
         "ignore_global_block_list",
@@ -331,7 +348,9 @@ __all__ = [
     "CreatedCampaign",
     "EmailAccount",
     "EmailStat",
+    "LEAD_FIELDS",
     "LEAD_SETTINGS_KEYS",
+    "LEAD_TEXT_FIELDS",
     "Lead",
     "LeadCampaignData",
     "LeadStats",

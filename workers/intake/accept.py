@@ -26,36 +26,25 @@ Alternatively, send ``tasks.lead_intake.accept_lead`` with the same arguments as
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from workers import audit
-from workers.intake import buffer as lb
-from workers.logging import get_logger
+from workers.blocklist import is_blocked
+from workers.clients.smartlead_models import LEAD_TEXT_FIELDS
+from workers.db import session_scope
+from workers.intake import buffer
+from workers.intake.dispatch import INTAKE_SETTINGS, dispatch, intake_params, schedule_flush
 from workers.models import LeadOutcome
+from workers.redis_client import redis_client
 
-log = get_logger("leadops.intake")
-
-AUTOMATION = "clay_intake"
-ACCEPT_TASK = "tasks.lead_intake.accept_lead"
-UPLOAD_TASK = "tasks.lead_intake.upload_chunk"
-FLUSH_TASK = "tasks.lead_intake.flush"
-LEAD_FIELDS = (
-    "email",
-    "first_name",
-    "last_name",
-    "phone_number",
-    "company_name",
-    "website",
-    "location",
-    "linkedin_profile",
-    "company_url",
-)
+AUDIT_AUTOMATION = INTAKE_SETTINGS  # audit rows of the shared intake path
 # A lead in one of these states may be accepted again (e.g. a dead letter replayed).
 RETRYABLE_STATUSES = {"dead", "rejected", "blocked"}
 PARAMS_TTL = 5.0
@@ -69,71 +58,10 @@ class AcceptResult:
     email: str | None = None
 
 
-@dataclass(frozen=True)
-class IntakeParams:
-    exists: bool
-    chunk_size: int = lb.DEFAULT_MAX_LEADS_PER_REQUEST
-    max_delay: float = 5.0
-    default_campaign_id: str | None = None
-    form_campaign_id: str | None = None
-
-
-_redis: dict[int, Any] = {}
-_params: dict[int, tuple[float, IntakeParams]] = {}
-
-
-def redis_client() -> Any:
-    """A Redis client for this process (a forked worker gets its own)."""
-    pid = os.getpid()
-    client = _redis.get(pid)
-    if client is None:
-        import redis
-
-        from workers.settings import get_settings
-
-        _redis.clear()
-        client = _redis[pid] = redis.Redis.from_url(get_settings().resolved_redis_url())
-    return client
-
-
-def reset_caches() -> None:
-    _redis.clear()
-    _params.clear()
-    lb.reset_intake_settings()
-
-
-def intake_params(account_id: int) -> IntakeParams:
-    """The account's chunk size (capped), max delay and default campaigns (cached a few s)."""
-    hit = _params.get(account_id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    from workers.accounts import automation_config, get_account
-    from workers.db import session_scope
-
-    with session_scope() as s:
-        account = get_account(s, account_id)
-        if account is None or not account.active:
-            value = IntakeParams(exists=False)
-        else:
-            clay = automation_config(account, AUTOMATION).params
-            form = automation_config(account, "form_nurture").params
-            value = IntakeParams(
-                True,
-                lb.effective_chunk_size(clay.chunk_size),
-                float(clay.max_delay_seconds),
-                clay.default_campaign_id,
-                form.default_campaign_id,
-            )
-    _params[account_id] = (time.monotonic() + PARAMS_TTL, value)
-    return value
-
-
 def normalise_email(raw: Any) -> str | None:
     """The lower-cased address when it is syntactically valid, else None."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 320:
         return None
-    from email_validator import EmailNotValidError, validate_email
-
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
@@ -143,7 +71,7 @@ def normalise_email(raw: Any) -> str | None:
 def clean_lead(lead: dict[str, Any], email: str) -> dict[str, Any]:
     """Only Smartlead's lead fields (unknown keys would be refused), no empty values."""
     out: dict[str, Any] = {"email": email}
-    for key in LEAD_FIELDS[1:]:
+    for key in LEAD_TEXT_FIELDS:
         value = lead.get(key)
         if value not in (None, ""):
             out[key] = str(value).strip()
@@ -165,7 +93,7 @@ def _reject(
     campaign_id: str | None = None,
 ) -> AcceptResult:
     audit.record(
-        AUTOMATION,
+        AUDIT_AUTOMATION,
         "accept_lead",
         "skipped",
         reason,
@@ -179,7 +107,7 @@ def _reject(
 
 
 def _existing(
-    session: Any, account_id: int, campaign_id: str, email: str
+    session: Session, account_id: int, campaign_id: str, email: str
 ) -> tuple[str, str | None] | None:
     row = session.execute(
         select(LeadOutcome.status, LeadOutcome.event_id).where(
@@ -194,8 +122,6 @@ def _existing(
 def _record_blocked(
     account_id: int, campaign_id: str, email: str, *, source: str, event_id: str | None
 ) -> None:
-    from workers.db import session_scope
-
     for _ in range(3):
         try:
             with session_scope() as s:
@@ -254,11 +180,7 @@ def submit_lead(
             source=source,
             task_id=task_id,
         )
-    campaign = (
-        str(campaign_id)
-        if campaign_id not in (None, "")
-        else (params.default_campaign_id or (params.form_campaign_id if source == "form" else None))
-    )
+    campaign = str(campaign_id) if campaign_id not in (None, "") else params.default_campaign_id
     if not campaign:
         return _reject(
             account_id,
@@ -268,9 +190,6 @@ def submit_lead(
             source=source,
             task_id=task_id,
         )
-    from workers.blocklist import is_blocked
-    from workers.db import session_scope
-
     with session_scope() as s:
         blocked = is_blocked(s, email)
         existing = _existing(s, account_id, campaign, email)
@@ -292,8 +211,8 @@ def submit_lead(
         )
     r = redis if redis is not None else redis_client()
     if existing and event_id and existing[1] == event_id:
-        r.delete(lb.event_key(account_id, event_id))  # a replay of the same event
-    result = lb.buffer_lead(
+        r.delete(buffer.event_key(account_id, event_id))  # a replay of the same event
+    result = buffer.buffer_lead(
         r,
         account_id,
         campaign,
@@ -314,60 +233,3 @@ def submit_lead(
     elif result.first:
         schedule_flush(account_id, time.time() + params.max_delay, redis=r)
     return AcceptResult("buffered", "", campaign, email)
-
-
-def _send(name: str, kwargs: dict[str, Any], countdown: float | None = None) -> None:
-    from workers.celery_app import app
-
-    app.send_task(name, kwargs=kwargs, countdown=countdown)
-
-
-def schedule_flush(account_id: int, at: float, *, redis: Any = None) -> bool:
-    """Make sure a flush runs for the account at ``at`` (one pending flush per account)."""
-    r = redis if redis is not None else redis_client()
-    if not lb.want_flush_at(r, account_id, at):
-        return False
-    _send(FLUSH_TASK, {"account_id": account_id}, countdown=max(0.0, at - time.time()))
-    return True
-
-
-def dispatch(account_id: int, *, redis: Any = None, params: IntakeParams | None = None) -> int:
-    """Claim what the account may upload now (at most K chunks in flight) and hand each chunk
-    to one ``upload_chunk`` task; schedule a flush for the next buffer not yet due."""
-    r = redis if redis is not None else redis_client()
-    params = params or intake_params(account_id)
-    if not params.exists:
-        params = IntakeParams(True)  # an account deleted mid-flight: drain with defaults
-    cfg = lb.intake_settings()
-    claims = lb.claim_chunks(
-        r,
-        account_id,
-        chunk_size=params.chunk_size,
-        max_delay=params.max_delay,
-        limit=cfg.inflight_per_account,
-    )
-    for chunk_id, gen in claims:
-        _send(UPLOAD_TASK, {"account_id": account_id, "chunk_id": chunk_id, "gen": gen})
-    due = lb.next_due(r, account_id)
-    if due is not None and due > time.time():
-        schedule_flush(account_id, due, redis=r)
-    if claims:
-        log.info("chunks_dispatched", account_id=account_id, chunks=[c for c, _ in claims])
-    return len(claims)
-
-
-def sweep(*, redis: Any = None) -> dict[str, int]:
-    """Safety net run by Beat: hand chunks whose worker died to new tasks, and dispatch
-    buffers that are due (a lost flush message, a full account freed)."""
-    r = redis if redis is not None else redis_client()
-    reaped = lb.reap_expired(r)
-    for chunk_id, gen, account_id in reaped:
-        log.warning("chunk_lease_expired", chunk_id=chunk_id, account_id=account_id, gen=gen)
-        _send(UPLOAD_TASK, {"account_id": account_id, "chunk_id": chunk_id, "gen": gen})
-    dispatched = 0
-    now = time.time()
-    for account_id in lb.buffered_accounts(r):
-        due = lb.next_due(r, account_id)
-        if r.llen(lb.ready_key(account_id)) or (due is not None and due <= now):
-            dispatched += dispatch(account_id, redis=r)
-    return {"reaped": len(reaped), "dispatched": dispatched}

@@ -8,18 +8,18 @@ of state is a plain Redis key, so it survives a Redis restart with append-only p
 Life of a lead::
 
     buffer_lead()            -> P:buf:{a}:{c}        list of "ts|json" entries, oldest first
-    claim_chunks()           -> P:chunk:{id}         hash (account, campaign, gen, state, resend)
+    claim_chunks()           -> P:chunk:{id}         hash (account, campaign, fencing_token, state, resend)
                                 P:chunk:{id}:leads   the chunk's entries
                                 P:inflight:{a}       chunk ids held by an upload task (<= K)
                                 P:leases             zset chunk id -> lease deadline
     start_chunk()/mark_sending()/defer_chunk()       renew the lease; state queued|sending
     ack_chunk()                                      forget the chunk (answer recorded in the DB)
     split_chunk()            -> P:ready:{a}          two halves, claimed before new chunks
-    reap_expired()                                   lease over: bump gen, hand the chunk out again
+    reap_expired()                                   lease over: bump fencing_token, hand the chunk out again
 
 A chunk is claimable when its buffer holds ``chunk_size`` leads or its oldest lead has waited
 ``max_delay`` seconds (``P:due:{a}`` holds, per campaign, the time the buffer becomes claimable).
-``gen`` is a fencing token: a task holding an older generation (its lease expired and the chunk
+``fencing_token`` is a fencing token: a task holding an older generation (its lease expired and the chunk
 was handed to another task) can no longer start, send, defer, split or ack the chunk. A chunk
 found in state ``sending`` by the reaper or by a redelivered task is marked ``resend``: the worker
 died between sending it and recording the answer, the only case in which leads are sent twice.
@@ -144,7 +144,7 @@ class Chunk:
     chunk_id: str
     account_id: int
     campaign_id: str
-    gen: int
+    fencing_token: int
     resend: bool = False
     entries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -170,7 +170,7 @@ def _decode_entry(raw: bytes | str) -> dict[str, Any]:
     return data
 
 
-def _s(v: Any) -> str:
+def _text(v: Any) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
@@ -245,7 +245,7 @@ def claim_chunks(
     now: float | None = None,
 ) -> list[tuple[str, int]]:
     """Atomically claim up to ``limit`` chunks of the account, keeping at most
-    ``inflight_limit`` chunks in flight. Returns ``[(chunk_id, gen), ...]``: hand each to
+    ``inflight_limit`` chunks in flight. Returns ``[(chunk_id, fencing_token), ...]``: hand each to
     exactly one upload task. Split halves go first, then the most overdue buffer."""
     cfg = intake_settings()
     now = time.time() if now is None else now
@@ -268,12 +268,12 @@ def claim_chunks(
             PREFIX,
         ],
     )
-    return [(_s(res[i]), int(res[i + 1])) for i in range(0, len(res), 2)]
+    return [(_text(res[i]), int(res[i + 1])) for i in range(0, len(res), 2)]
 
 
 def load_chunk(redis: Any, chunk_id: str) -> Chunk | None:
     """The chunk's metadata and leads (None when it was acked or split)."""
-    meta = {_s(k): _s(v) for k, v in redis.hgetall(chunk_key(chunk_id)).items()}
+    meta = {_text(k): _text(v) for k, v in redis.hgetall(chunk_key(chunk_id)).items()}
     if not meta or "campaign" not in meta:
         return None
     raw = redis.lrange(chunk_key(chunk_id) + ":leads", 0, -1)
@@ -288,38 +288,50 @@ def load_chunk(redis: Any, chunk_id: str) -> Chunk | None:
 
 
 def _lease_op(
-    redis: Any, chunk_id: str, gen: int, mode: str, seconds: float, now: float | None
+    redis: Any, chunk_id: str, fencing_token: int, mode: str, seconds: float, now: float | None
 ) -> bool:
     now = time.time() if now is None else now
     return bool(
         _script(redis, _START)(
-            keys=[chunk_key(chunk_id), LEASES_KEY], args=[chunk_id, gen, now, seconds, mode]
+            keys=[chunk_key(chunk_id), LEASES_KEY],
+            args=[chunk_id, fencing_token, now, seconds, mode],
         )
     )
 
 
-def start_chunk(redis: Any, chunk_id: str, gen: int, *, now: float | None = None) -> Chunk | None:
-    """Take the chunk for this task (fenced by ``gen``) and renew its lease; None when the
+def start_chunk(
+    redis: Any, chunk_id: str, fencing_token: int, *, now: float | None = None
+) -> Chunk | None:
+    """Take the chunk for this task (fenced by ``fencing_token``) and renew its lease; None when the
     chunk is gone or was handed to a newer task. A chunk left in state ``sending`` by a dead
     worker comes back with ``resend=True``."""
-    if not _lease_op(redis, chunk_id, gen, "start", intake_settings().lease_seconds, now):
+    if not _lease_op(redis, chunk_id, fencing_token, "start", intake_settings().lease_seconds, now):
         return None
     return load_chunk(redis, chunk_id)
 
 
-def mark_sending(redis: Any, chunk_id: str, gen: int, *, now: float | None = None) -> bool:
+def mark_sending(
+    redis: Any, chunk_id: str, fencing_token: int, *, now: float | None = None
+) -> bool:
     """Record that the request is about to go out (renews the lease). From here until
     :func:`ack_chunk`, a lapsed lease means a possible re-send."""
-    return _lease_op(redis, chunk_id, gen, "sending", intake_settings().lease_seconds, now)
+    return _lease_op(
+        redis, chunk_id, fencing_token, "sending", intake_settings().lease_seconds, now
+    )
 
 
 def defer_chunk(
-    redis: Any, chunk_id: str, gen: int, seconds: float, *, now: float | None = None
+    redis: Any, chunk_id: str, fencing_token: int, seconds: float, *, now: float | None = None
 ) -> bool:
     """The request got an answer (error or 429) or never left: the task retries in
     ``seconds``. Holds the chunk that long plus the queue lease."""
     return _lease_op(
-        redis, chunk_id, gen, "defer", seconds + intake_settings().queue_lease_seconds, now
+        redis,
+        chunk_id,
+        fencing_token,
+        "defer",
+        seconds + intake_settings().queue_lease_seconds,
+        now,
     )
 
 
@@ -337,13 +349,13 @@ def ack_chunk(redis: Any, chunk: Chunk) -> bool:
                 LEASES_KEY,
                 pending_key(chunk.account_id, chunk.campaign_id),
             ],
-            args=[chunk.chunk_id, chunk.gen, *emails],
+            args=[chunk.chunk_id, chunk.fencing_token, *emails],
         )
     )
 
 
 def split_chunk(
-    redis: Any, chunk_id: str, gen: int, account_id: int, *, now: float | None = None
+    redis: Any, chunk_id: str, fencing_token: int, account_id: int, *, now: float | None = None
 ) -> list[str]:
     """Replace the chunk by its two halves, queued ahead of new chunks (to isolate a lead
     Smartlead refuses as a whole-request validation error). Returns the halves' ids."""
@@ -358,21 +370,21 @@ def split_chunk(
             ready_key(account_id),
             SEQ_KEY,
         ],
-        args=[chunk_id, gen, account_id, PREFIX, now],
+        args=[chunk_id, fencing_token, account_id, PREFIX, now],
     )
-    return [_s(x) for x in res]
+    return [_text(x) for x in res]
 
 
 def reap_expired(
     redis: Any, *, now: float | None = None, limit: int = 500
 ) -> list[tuple[str, int, int]]:
-    """Chunks whose lease lapsed (their worker died): bump ``gen`` and return
-    ``[(chunk_id, gen, account_id)]`` to hand to a new upload task each."""
+    """Chunks whose lease lapsed (their worker died): bump ``fencing_token`` and return
+    ``[(chunk_id, fencing_token, account_id)]`` to hand to a new upload task each."""
     now = time.time() if now is None else now
     res = _script(redis, _REAP)(
         keys=[LEASES_KEY], args=[now, intake_settings().queue_lease_seconds, PREFIX, limit]
     )
-    return [(_s(res[i]), int(res[i + 1]), int(_s(res[i + 2]))) for i in range(0, len(res), 3)]
+    return [(_text(res[i]), int(res[i + 1]), int(_text(res[i + 2]))) for i in range(0, len(res), 3)]
 
 
 def want_flush_at(redis: Any, account_id: int, at: float, *, now: float | None = None) -> bool:
@@ -398,14 +410,14 @@ def count_resend(redis: Any, account_id: int) -> int:
 
 
 def buffered_accounts(redis: Any) -> list[int]:
-    return sorted(int(_s(x)) for x in redis.smembers(ACCOUNTS_KEY))
+    return sorted(int(_text(x)) for x in redis.smembers(ACCOUNTS_KEY))
 
 
 def account_state(redis: Any, account_id: int) -> dict[str, Any]:
     """Buffered leads per campaign, ready/in-flight chunks and re-sends (for the CLI)."""
     buffered: dict[str, int] = {}
     for camp in redis.zrange(due_key(account_id), 0, -1):
-        c = _s(camp)
+        c = _text(camp)
         buffered[c] = int(redis.llen(buf_key(account_id, c)))
     return {
         "buffered": buffered,

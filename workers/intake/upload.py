@@ -1,7 +1,7 @@
 """Upload one claimed chunk to Smartlead and record each lead's outcome from the answer.
 
 Called by ``tasks.lead_intake.upload_chunk``. Order of events for a chunk (``workers.intake.buffer``
-holds the state): start (fenced by ``gen``) -> drop leads whose outcome is already recorded ->
+holds the state): start (fenced by ``fencing_token``) -> drop leads whose outcome is already recorded ->
 mark sending -> add_leads -> record outcomes (one transaction, rows tagged with the chunk id)
 -> ack -> dispatch the account's next chunk. A worker killed between "mark sending" and "ack"
 leaves the chunk ``sending``; the reaper hands it to a new task, which re-sends only the leads
@@ -18,11 +18,18 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from workers import audit
+from workers.accounts import get_account
 from workers.clients.errors import ApiError, NotFound, PermanentError, Unauthorized
-from workers.intake import buffer as lb
-from workers.intake.accept import ACCEPT_TASK, AUTOMATION, dispatch, redis_client
+from workers.clients.factory import smartlead_for
+from workers.db import session_scope
+from workers.dead_letters import record_dead_letter
+from workers.intake import buffer
+from workers.intake.dispatch import INTAKE_SETTINGS as AUTOMATION
+from workers.intake.dispatch import dispatch
 from workers.logging import get_logger
 from workers.models import LeadOutcome, utcnow
+from workers.redis_client import redis_client
+from workers.task_names import ACCEPT_LEAD
 
 log = get_logger("leadops.intake")
 
@@ -97,7 +104,7 @@ def classify(
     return out, notes
 
 
-def _recorded_emails(session: Any, chunk: lb.Chunk) -> set[str]:
+def _recorded_emails(session: Any, chunk: buffer.Chunk) -> set[str]:
     """Leads of this chunk whose outcome an earlier run of it already recorded."""
     emails = [e["lead"]["email"] for e in chunk.entries]
     return set(
@@ -112,7 +119,9 @@ def _recorded_emails(session: Any, chunk: lb.Chunk) -> set[str]:
     )
 
 
-def record_outcomes(session: Any, chunk: lb.Chunk, outcomes: dict[str, tuple[str, str]]) -> None:
+def record_outcomes(
+    session: Any, chunk: buffer.Chunk, outcomes: dict[str, tuple[str, str]]
+) -> None:
     """Write each lead's row (insert, or update the row of an earlier dead/blocked attempt),
     tagged with the chunk id: a re-run of the chunk then knows what is already recorded."""
     entries = {e["lead"]["email"]: e for e in chunk.entries}
@@ -157,7 +166,7 @@ def record_outcomes(session: Any, chunk: lb.Chunk, outcomes: dict[str, tuple[str
 
 
 def dead_letter_leads(
-    chunk: lb.Chunk,
+    chunk: buffer.Chunk,
     entries: list[dict[str, Any]],
     reason: str,
     error_class: str,
@@ -165,12 +174,10 @@ def dead_letter_leads(
     task_id: str | None = None,
 ) -> None:
     """Each lead to the dead-letter store as a replayable ``accept_lead`` (same event id)."""
-    from workers.db import session_scope
-    from workers.dead_letters import record_dead_letter
 
     for e in entries:
         record_dead_letter(
-            ACCEPT_TASK,
+            ACCEPT_LEAD,
             {
                 "account_id": chunk.account_id,
                 "campaign_id": chunk.campaign_id,
@@ -202,13 +209,11 @@ def dead_letter_leads(
 
 
 def _bulk_client(account: Any) -> Any:
-    from workers.clients.factory import smartlead_for
-
     return smartlead_for(account, lane="bulk")
 
 
-def _finish(r: Any, chunk: lb.Chunk, result: dict[str, Any]) -> dict[str, Any]:
-    lb.ack_chunk(r, chunk)
+def _finish(r: Any, chunk: buffer.Chunk, result: dict[str, Any]) -> dict[str, Any]:
+    buffer.ack_chunk(r, chunk)
     dispatch(chunk.account_id, redis=r)
     return result
 
@@ -216,7 +221,7 @@ def _finish(r: Any, chunk: lb.Chunk, result: dict[str, Any]) -> dict[str, Any]:
 def upload_chunk(
     account_id: int,
     chunk_id: str,
-    gen: int,
+    fencing_token: int,
     *,
     client_for: Callable[[Any], Any] | None = None,
     task_id: str | None = None,
@@ -226,11 +231,9 @@ def upload_chunk(
     """Upload one chunk. Raises retryable errors (the chunk keeps its lease meanwhile) unless
     ``final_attempt``: then its leads are dead-lettered. ``RateLimitDeferred`` passes through
     (the chunk waits, not counted as a failure)."""
-    from workers.accounts import get_account
-    from workers.db import session_scope
 
     r = redis if redis is not None else redis_client()
-    chunk = lb.start_chunk(r, chunk_id, gen)
+    chunk = buffer.start_chunk(r, chunk_id, fencing_token)
     if chunk is None:
         return {"outcome": "skipped", "reason": "chunk done or handed to a newer task"}
     client, problem = None, (f"account {account_id} no longer exists", "LookupError")
@@ -253,7 +256,7 @@ def upload_chunk(
         dead_letter_leads(chunk, todo, problem[0], problem[1], task_id=task_id)
         return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id, "reason": problem[0]})
     if chunk.resend:
-        total = lb.count_resend(r, account_id)
+        total = buffer.count_resend(r, account_id)
         audit.record(
             AUTOMATION,
             "resend_chunk",
@@ -264,7 +267,7 @@ def upload_chunk(
             task_id=task_id,
             details={"chunk_id": chunk_id, "leads": len(todo), "resends_total": total},
         )
-    if not lb.mark_sending(r, chunk_id, gen):
+    if not buffer.mark_sending(r, chunk_id, fencing_token):
         return {"outcome": "skipped", "reason": "chunk handed to a newer task"}
     client.max_leads_per_request = max(len(todo), getattr(client, "max_leads_per_request", 0))
     try:
@@ -274,7 +277,7 @@ def upload_chunk(
         return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id, "reason": exc.message})
     except PermanentError as exc:
         if len(todo) > 1 and exc.status_code in (400, 422):
-            halves = lb.split_chunk(r, chunk_id, gen, account_id)
+            halves = buffer.split_chunk(r, chunk_id, fencing_token, account_id)
             log.info("chunk_split", chunk_id=chunk_id, halves=halves, reason=exc.message)
             dispatch(account_id, redis=r)
             return {
@@ -295,10 +298,10 @@ def upload_chunk(
                 task_id=task_id,
             )
             return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id})
-        lb.defer_chunk(r, chunk_id, gen, 300.0)
+        buffer.defer_chunk(r, chunk_id, fencing_token, 300.0)
         raise
     except BaseException as exc:  # deferred by the limiter, a bug, a shutdown: keep the chunk
-        lb.defer_chunk(r, chunk_id, gen, float(getattr(exc, "retry_after", 300.0)))
+        buffer.defer_chunk(r, chunk_id, fencing_token, float(getattr(exc, "retry_after", 300.0)))
         raise
     emails = [e["lead"]["email"] for e in todo]
     outcomes, notes = classify(emails, answer, resend=chunk.resend)

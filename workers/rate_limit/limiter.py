@@ -30,7 +30,7 @@ from typing import Any
 import redis
 
 from workers.clients.errors import RateLimitDeferred
-from workers.rate_limit import lua, metrics
+from workers.rate_limit import counters, lua
 from workers.settings import get_settings
 
 PREFIX = "leadops:rl"
@@ -177,32 +177,32 @@ class RateLimiter:
         self._registered: set[str] = set()
 
     # ---- keys ------------------------------------------------------------------------------
-    def _k(self, kid: str, part: str) -> str:
-        return f"{self.prefix}:{{{kid}}}:{part}"
+    def _k(self, key_id: str, part: str) -> str:
+        return f"{self.prefix}:{{{key_id}}}:{part}"
 
-    def window_key(self, kid: str, w: Window) -> str:
-        return self._k(kid, f"w:{w.limit}:{w.seconds:g}")
+    def window_key(self, key_id: str, w: Window) -> str:
+        return self._k(key_id, f"w:{w.limit}:{w.seconds:g}")
 
-    def register(self, kid: str, service: str, windows: Sequence[Window]) -> None:
+    def register(self, key_id: str, service: str, windows: Sequence[Window]) -> None:
         """Remember the key for `leadops limits` and the metrics collector (once per process)."""
-        if kid in self._registered:
+        if key_id in self._registered:
             return
         pipe = self.redis.pipeline(transaction=False)
-        pipe.sadd(f"{self.prefix}:keys", kid)
+        pipe.sadd(f"{self.prefix}:keys", key_id)
         pipe.hset(
-            self._k(kid, "meta"),
+            self._k(key_id, "meta"),
             mapping={
                 "service": service,
                 "windows": ",".join(f"{w.limit}/{w.seconds:g}" for w in windows),
             },
         )
         pipe.execute()
-        self._registered.add(kid)
+        self._registered.add(key_id)
 
     # ---- decisions -------------------------------------------------------------------------
     def try_acquire(
         self,
-        kid: str,
+        key_id: str,
         windows: Sequence[Window],
         lane: str = "realtime",
         *,
@@ -213,12 +213,12 @@ class RateLimiter:
             raise ValueError(f"unknown lane {lane!r}")
         caps = self.policy.caps(windows, lane)
         keys = [
-            self._k(kid, "penalty"),
-            self._k(kid, "hdr"),
-            self._k(kid, "stats"),
-            self._k(kid, "horizon"),
-            self._k(kid, "rtwait"),
-        ] + [self.window_key(kid, w) for w in windows]
+            self._k(key_id, "penalty"),
+            self._k(key_id, "hdr"),
+            self._k(key_id, "stats"),
+            self._k(key_id, "horizon"),
+            self._k(key_id, "rtwait"),
+        ] + [self.window_key(key_id, w) for w in windows]
         argv: list[Any] = [
             lane,
             f"{time.time_ns()}-{os.getpid()}-{os.urandom(4).hex()}",
@@ -231,32 +231,34 @@ class RateLimiter:
         admitted, wait_us, retry_us = self._acquire(keys=keys, args=argv)
         return Decision(bool(admitted), int(wait_us) / US, int(retry_us) / US)
 
-    def acquire(self, kid: str, windows: Sequence[Window], lane: str = "realtime") -> float:
+    def acquire(self, key_id: str, windows: Sequence[Window], lane: str = "realtime") -> float:
         """Take one token, waiting at most ``max_wait``; returns the seconds waited. Raises
         RateLimitDeferred(retry_after) when the key has no capacity within that wait."""
         start = time.monotonic()
         deadline = start + self.max_wait
         while True:
             t0 = time.perf_counter()
-            d = self.try_acquire(kid, windows, lane, max_wait=max(0.0, deadline - time.monotonic()))
-            metrics.DECISION_SECONDS.observe(time.perf_counter() - t0)
+            d = self.try_acquire(
+                key_id, windows, lane, max_wait=max(0.0, deadline - time.monotonic())
+            )
+            counters.DECISION_SECONDS.observe(time.perf_counter() - t0)
             if d.admitted:
                 waited = time.monotonic() - start
-                metrics.ADMITTED.labels(kid, lane).inc()
+                counters.ADMITTED.labels(key_id, lane).inc()
                 if waited > 0.001:
-                    metrics.WAITED.labels(kid, lane).inc(waited)
-                    self.redis.hincrbyfloat(self._k(kid, "stats"), f"waited_s:{lane}", waited)
+                    counters.WAITED.labels(key_id, lane).inc(waited)
+                    self.redis.hincrbyfloat(self._k(key_id, "stats"), f"waited_s:{lane}", waited)
                 return waited
             if d.retry_after > 0:
-                metrics.RESCHEDULED.labels(kid, lane).inc()
-                raise RateLimitDeferred(d.retry_after, key_id=kid)
+                counters.RESCHEDULED.labels(key_id, lane).inc()
+                raise RateLimitDeferred(d.retry_after, key_id=key_id)
             # Capacity within the allowed wait: sleep until then (a little after, so the
             # entry that blocks us has surely left), then decide again.
             self._sleep(min(d.wait + 0.001, max(0.0, deadline - time.monotonic()) + 0.001))
 
     def observe(
         self,
-        kid: str,
+        key_id: str,
         status_code: int,
         headers: Mapping[str, str],
         lane: str = "realtime",
@@ -274,7 +276,7 @@ class RateLimiter:
         if status_code != 429 and (remaining < 0 or reset is None):
             return
         if status_code == 429:
-            metrics.SERVER_429.labels(kid, lane).inc()
+            counters.SERVER_429.labels(key_id, lane).inc()
         argv: list[Any] = [
             lane,
             status_code,
@@ -286,14 +288,10 @@ class RateLimiter:
         for cap, win_us in self.policy.caps(windows, "realtime"):
             argv += [cap, win_us]
         self._observe(
-            keys=[self._k(kid, "penalty"), self._k(kid, "hdr"), self._k(kid, "stats")]
-            + [self.window_key(kid, w) for w in windows],
+            keys=[self._k(key_id, "penalty"), self._k(key_id, "hdr"), self._k(key_id, "stats")]
+            + [self.window_key(key_id, w) for w in windows],
             args=argv,
         )
-
-    def penalise(self, kid: str, seconds: float, lane: str = "realtime") -> None:
-        """Close the key for every process (what a 429 does), e.g. from an operator."""
-        self.observe(kid, 429, {"Retry-After": str(seconds)}, lane)
 
     def gate(
         self,
@@ -303,9 +301,9 @@ class RateLimiter:
         lane: str = "realtime",
     ) -> KeyGate:
         ws = as_windows(windows)
-        kid = key_id(service, credential)
-        self.register(kid, service, ws)
-        return KeyGate(self, kid, ws, lane)
+        hashed = key_id(service, credential)
+        self.register(hashed, service, ws)
+        return KeyGate(self, hashed, ws, lane)
 
     # ---- inspection ------------------------------------------------------------------------
     def known_keys(self) -> list[str]:
@@ -314,9 +312,9 @@ class RateLimiter:
             for k in self.redis.smembers(f"{self.prefix}:keys")
         )
 
-    def status(self, kid: str) -> dict[str, Any]:
+    def status(self, key_id: str) -> dict[str, Any]:
         """Current budget of every window, penalty box, header budget and counters of a key."""
-        meta = {_s(k): _s(v) for k, v in self.redis.hgetall(self._k(kid, "meta")).items()}
+        meta = {_s(k): _s(v) for k, v in self.redis.hgetall(self._k(key_id, "meta")).items()}
         windows = (
             as_windows(
                 tuple(map(float, spec.split("/")))
@@ -326,14 +324,16 @@ class RateLimiter:
             if meta.get("windows")
             else []
         )
-        keys = [self._k(kid, "penalty"), self._k(kid, "hdr")] + [
-            self.window_key(kid, w) for w in windows
+        keys = [self._k(key_id, "penalty"), self._k(key_id, "hdr")] + [
+            self.window_key(key_id, w) for w in windows
         ]
         argv = [win_us for _cap, win_us in self.policy.caps(windows, "realtime")]
         now, pen, hdr_rem, hdr_until, *counts = self._peek(keys=keys, args=argv)
-        counters = {_s(k): float(v) for k, v in self.redis.hgetall(self._k(kid, "stats")).items()}
+        counters = {
+            _s(k): float(v) for k, v in self.redis.hgetall(self._k(key_id, "stats")).items()
+        }
         return {
-            "key": kid,
+            "key": key_id,
             "service": meta.get("service", "?"),
             "windows": [
                 {
@@ -359,9 +359,9 @@ class KeyGate:
     """A RequestGate for one credential and lane (workers/clients/base.py)."""
 
     def __init__(
-        self, limiter: RateLimiter, kid: str, windows: Sequence[Window], lane: str
+        self, limiter: RateLimiter, key_id: str, windows: Sequence[Window], lane: str
     ) -> None:
-        self.limiter, self.key_id, self.windows, self.lane = limiter, kid, windows, lane
+        self.limiter, self.key_id, self.windows, self.lane = limiter, key_id, windows, lane
 
     def acquire(self) -> None:
         self.limiter.acquire(self.key_id, self.windows, self.lane)
@@ -387,9 +387,3 @@ def get_limiter() -> RateLimiter:
             _limiter = RateLimiter()
             _limiter_pid = os.getpid()
         return _limiter
-
-
-def reset_limiter() -> None:
-    global _limiter, _limiter_pid
-    with _lock:
-        _limiter, _limiter_pid = None, None

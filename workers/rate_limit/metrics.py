@@ -1,10 +1,10 @@
-"""Limiter metrics for Prometheus, two ways.
+"""Cluster-wide limiter metrics for Prometheus.
 
-- In-process counters (``leadops_ratelimit_*``) for any process that serves its own registry.
-- Worker processes are many and short-lived, so the same figures are also kept in Redis (one
-  stats hash per key, written by the Lua scripts and the limiter): ``LimiterCollector`` reads
-  them, summed over every process on every host. The gateway's /metrics (or any exporter) adds
-  them with ``render_limiter_metrics()`` or ``registry.register(LimiterCollector(redis))``.
+Worker processes are many and short-lived, so the limiter's figures are kept in Redis (one stats
+hash per key, written by the Lua scripts and the limiter): ``LimiterCollector`` reads them,
+summed over every process on every host. The gateway's /metrics (or any exporter) adds them with
+``render_limiter_metrics()`` or ``registry.register(LimiterCollector(redis))``. The in-process
+counters are in ``workers.rate_limit.counters``.
 """
 
 from __future__ import annotations
@@ -12,31 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-ADMITTED = Counter(
-    "leadops_ratelimit_process_admitted", "Tokens admitted by this process", ["key", "lane"]
-)
-WAITED = Counter(
-    "leadops_ratelimit_process_waited_seconds",
-    "Seconds this process waited for a token",
-    ["key", "lane"],
-)
-RESCHEDULED = Counter(
-    "leadops_ratelimit_process_rescheduled",
-    "Tasks this process gave back to be rescheduled",
-    ["key", "lane"],
-)
-SERVER_429 = Counter(
-    "leadops_ratelimit_process_server_429", "429 answers seen by this process", ["key", "lane"]
-)
-DECISION_SECONDS = Histogram(
-    "leadops_ratelimit_decision_seconds",
-    "Round trip of one limiter decision (Lua in Redis)",
-    buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1),
-)
+from workers.rate_limit.limiter import RateLimiter, get_limiter
 
 # Redis stats-hash field prefix -> (metric name, help).
 _FIELDS = {
@@ -54,9 +34,7 @@ class LimiterCollector(Collector):
     def __init__(self, client: Any = None) -> None:
         self._client = client
 
-    def _limiter(self) -> Any:
-        from workers.rate_limit.limiter import RateLimiter, get_limiter
-
+    def _limiter(self) -> RateLimiter:
         return RateLimiter(self._client) if self._client is not None else get_limiter()
 
     def collect(self) -> Iterator[Any]:
@@ -75,15 +53,15 @@ class LimiterCollector(Collector):
             "Tokens used in the current sliding window",
             labels=["key", "window"],
         )
-        for kid in limiter.known_keys():
-            st = limiter.status(kid)
+        for key_id in limiter.known_keys():
+            st = limiter.status(key_id)
             for field, value in st["counters"].items():
                 prefix, _, lane = field.partition(":")
                 if prefix in families:
-                    families[prefix].add_metric([kid, lane], value)
-            penalty.add_metric([kid], st["penalty_seconds"])
+                    families[prefix].add_metric([key_id, lane], value)
+            penalty.add_metric([key_id], st["penalty_seconds"])
             for w in st["windows"]:
-                used.add_metric([kid, w["window"]], w["used"])
+                used.add_metric([key_id, w["window"]], w["used"])
         yield from families.values()
         yield penalty
         yield used
