@@ -11,8 +11,9 @@ import typer
 from rich.table import Table
 
 from ops.cli import CliError, console
+from tasks.blocklist.flow import enqueue_pushes, push_one, request_block, target_accounts
 from workers import audit
-from workers.blocklist import enqueue_pushes, list_blocks, normalise, push_one, request_block
+from workers.blocklist import list_blocks, normalise
 from workers.db import session_scope
 
 app = typer.Typer(no_args_is_help=True)
@@ -39,8 +40,6 @@ def add(
         except ValueError as exc:
             raise CliError(str(exc)) from None
         if scope != "all" and not plan.pending_account_ids and not plan.new_account_ids:
-            from workers.blocklist import target_accounts
-
             if not target_accounts(s, scope, None):
                 raise CliError(f"no active account with a Smartlead key in scope {scope!r}")
         audit.record(

@@ -1,13 +1,14 @@
 """Automation 6: an unsubscribe (or a blocking category, via tasks.crm_sync) blocks the address
 in every Smartlead account the agency's scope reaches: one push task per account, each through
-that account's own key limiter, each outcome in BlockPush. Logic: workers/blocklist.py.
+that account's own key limiter, each outcome in BlockPush. The block itself is kept in the shared store
+(workers/blocklist.py); propagation is in flow.py beside this file.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from workers import blocklist
+from tasks.blocklist import flow
 from workers.celery_app import app
 from workers.clients.factory import smartlead_for
 from workers.task_base import ApiTask
@@ -26,7 +27,7 @@ def handle_unsubscribe(
 ) -> dict[str, Any]:
     """LEAD_UNSUBSCRIBED -> BlockedAddress + one push_to_account task per target account."""
     why = f"{reason} (campaign {campaign_id})" if campaign_id else reason
-    return blocklist.block_from_event(
+    return flow.block_from_event(
         account_id, event_id, email, why, trigger="unsubscribe", task_id=self.request.id
     )
 
@@ -34,7 +35,7 @@ def handle_unsubscribe(
 @app.task(base=ApiTask, bind=True, name="tasks.blocklist.push_to_account", automation="blocklist")
 def push_to_account(self: ApiTask, blocked_id: int, account_id: int) -> dict[str, Any]:
     """Add one blocked address to one account's Smartlead global block list, at most once."""
-    return blocklist.push_one(
+    return flow.push_one(
         blocked_id,
         account_id,
         client_for=lambda account: smartlead_for(account, lane="realtime"),

@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tasks.blocklist.flow import block_from_event
 from tasks.crm_sync.events import BadEvent, ContactEvent, parse_event
 from tasks.crm_sync.hubspot import HubSpot, SyncOutcome, apply_to_hubspot, token_key
 from workers import audit
 from workers.accounts import automation_config, get_account
-from workers.blocklist import as_utc, block_from_event
+from workers.blocklist import as_utc
 from workers.clients.errors import RateLimitDeferred
 from workers.db import session_scope
 from workers.logging import get_logger

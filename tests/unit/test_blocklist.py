@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tasks.blocklist import flow as blocklist
 from tests.unit.crm_fakes import FakeSmartlead, SentTasks, make_account
-from workers import blocklist
+from workers.blocklist import is_blocked
 from workers.clients.errors import PermanentError, TransientError
 from workers.db import session_scope
 from workers.models import BlockedAddress, BlockPush
@@ -119,9 +120,9 @@ def test_a_blocked_domain_or_address_is_refused_by_intake(db_url) -> None:
         ids["a1"], "ev-2", "ann@acme.io", "x", trigger="cli", send_task=SentTasks()
     )
     with session_scope() as s:
-        assert blocklist.is_blocked(s, "Anyone@Spam.Example")
-        assert blocklist.is_blocked(s, "ann@acme.io")
-        assert not blocklist.is_blocked(s, "bob@acme.io")
+        assert is_blocked(s, "Anyone@Spam.Example")
+        assert is_blocked(s, "ann@acme.io")
+        assert not is_blocked(s, "bob@acme.io")
 
 
 def test_a_disabled_automation_blocks_nothing(db_url: str, monkeypatch: Any) -> None:

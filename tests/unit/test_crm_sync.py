@@ -222,9 +222,9 @@ def test_dry_run_and_disabled_write_nothing_to_hubspot(env) -> None:
 
 
 def test_blocking_category_blocks_the_address_in_every_account(env) -> None:
-    from workers.blocklist import PUSH_TASK
     from workers.db import session_scope
     from workers.models import BlockedAddress
+    from workers.task_names import PUSH_BLOCK as PUSH_TASK
 
     acc = make_account("acme")
     other = make_account("beta")
