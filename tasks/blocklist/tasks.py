@@ -1,7 +1,7 @@
 """Automation 6: an unsubscribe (or a blocking category, via tasks.crm_sync) blocks the address
 in every Smartlead account the agency's scope reaches: one push task per account, each through
-that account's own key limiter, each outcome in BlockPush. The block itself is kept in the shared store
-(workers/blocklist.py); propagation is in flow.py beside this file.
+that account's own key limiter, each outcome in BlockPush. The block itself is kept
+in the shared store (workers/blocklist.py); propagation is in flow.py beside this file.
 """
 
 from __future__ import annotations

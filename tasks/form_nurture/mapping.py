@@ -1,6 +1,6 @@
 """Form submission -> Smartlead lead (automation 5). Pure functions, no I/O.
 
-Rules, in order, for each answered field (see ``tasks.form_nurture.payloads`` for how payloads are read):
+Rules, in order, for each answered field (``payloads.py`` beside this file reads the payloads):
 1. The form's ``field_mapping`` (``FormSpec.field_mapping``: field ref/key -> target) wins. A target
    is a lead field (``email``, ``first_name``, ``last_name``, ``company_name``, ``phone_number``,
    ``website``, ``location``, ``linkedin_profile``, ``company_url``), ``full_name`` (split into

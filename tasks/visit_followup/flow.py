@@ -1,8 +1,8 @@
 """Automation 10: a known, not-yet-replied lead visits a matching page -> warm follow-up campaign.
 
 ``handle_visit`` runs one visit event (person-level with an email, or company-level with only a
-domain) through the rules of ``tasks.visit_followup.rules`` and writes every decision to the audit log
-(automation ``visit_followup``, action ``warm_followup``, reason = the decision). Smartlead is
+domain) through the rules of ``rules.py`` beside this file and writes every decision to the audit
+log (automation ``visit_followup``, action ``warm_followup``, reason = the decision). Smartlead is
 reached through an injected ``VisitApi`` (built lazily, once per event) so the rules can be
 tested with fakes:
 

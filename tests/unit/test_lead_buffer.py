@@ -7,16 +7,16 @@ from typing import Any
 
 import pytest
 
-from workers.intake import buffer
+from workers.intake import buffer, settings
 
 A, C = 7, "501"
 
 
 @pytest.fixture(autouse=True)
 def _fresh_intake_settings() -> Any:
-    buffer.reset_intake_settings()
+    settings.reset_intake_settings()
     yield
-    buffer.reset_intake_settings()
+    settings.reset_intake_settings()
 
 
 def _fill(
@@ -205,8 +205,8 @@ def test_one_flush_per_account_is_scheduled_until_it_is_due(fake_redis: Any) -> 
 
 
 def test_chunk_size_is_capped_by_the_per_request_cap(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert buffer.effective_chunk_size(400) == 100
+    assert settings.effective_chunk_size(400) == 100
     monkeypatch.setenv("LEADOPS_INTAKE_MAX_LEADS_PER_REQUEST", "350")
-    buffer.reset_intake_settings()
-    assert buffer.effective_chunk_size(400) == 350
-    assert buffer.effective_chunk_size(50) == 50
+    settings.reset_intake_settings()
+    assert settings.effective_chunk_size(400) == 350
+    assert settings.effective_chunk_size(50) == 50

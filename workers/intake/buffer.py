@@ -8,19 +8,20 @@ of state is a plain Redis key, so it survives a Redis restart with append-only p
 Life of a lead::
 
     buffer_lead()            -> P:buf:{a}:{c}        list of "ts|json" entries, oldest first
-    claim_chunks()           -> P:chunk:{id}         hash (account, campaign, fencing_token, state, resend)
+    claim_chunks()           -> P:chunk:{id}         hash (account, campaign, gen, state, resend)
                                 P:chunk:{id}:leads   the chunk's entries
                                 P:inflight:{a}       chunk ids held by an upload task (<= K)
                                 P:leases             zset chunk id -> lease deadline
     start_chunk()/mark_sending()/defer_chunk()       renew the lease; state queued|sending
     ack_chunk()                                      forget the chunk (answer recorded in the DB)
     split_chunk()            -> P:ready:{a}          two halves, claimed before new chunks
-    reap_expired()                                   lease over: bump fencing_token, hand the chunk out again
+    reap_expired()                                   lease over: bump gen, hand the chunk out again
 
 A chunk is claimable when its buffer holds ``chunk_size`` leads or its oldest lead has waited
 ``max_delay`` seconds (``P:due:{a}`` holds, per campaign, the time the buffer becomes claimable).
-``fencing_token`` is a fencing token: a task holding an older generation (its lease expired and the chunk
-was handed to another task) can no longer start, send, defer, split or ack the chunk. A chunk
+``gen`` (``fencing_token`` in Python) is a fencing token: a task holding an older generation (its
+lease expired and the chunk was handed to another task) can no longer start, send, defer, split
+or ack the chunk. A chunk
 found in state ``sending`` by the reaper or by a redelivered task is marked ``resend``: the worker
 died between sending it and recording the answer, the only case in which leads are sent twice.
 """
@@ -30,49 +31,12 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from workers.intake.buffer_lua import _ACK, _BUFFER, _CLAIM, _FLUSH_AT, _REAP, _SPLIT, _START
+from workers.intake.settings import DEFAULT_MAX_LEADS_PER_REQUEST, intake_settings
 
 PREFIX = "leadops:intake"
-# Smartlead's per-request cap (smartlead-api.md: send at most 100 unless configured otherwise).
-DEFAULT_MAX_LEADS_PER_REQUEST = 100
-
-
-class IntakeSettings(BaseSettings):
-    """Intake tunables (environment prefix ``LEADOPS_INTAKE_``)."""
-
-    model_config = SettingsConfigDict(env_prefix="LEADOPS_INTAKE_", extra="ignore")
-
-    # Chunk uploads in flight (queued or running) per account: the rest waits in Redis, so one
-    # account's 10,000-lead burst cannot fill the bulk queue ahead of other accounts.
-    inflight_per_account: int = 2
-    # A running upload renews its lease; a worker killed mid-upload is detected when it lapses.
-    # Longer than the HTTP timeout, or a slow answer would look like a dead worker.
-    lease_seconds: float = 90.0
-    # A chunk waiting in the bulk queue (or in a retry backoff) holds this longer lease.
-    queue_lease_seconds: float = 900.0
-    # Idempotent accept: an event id seen within this window is buffered once.
-    event_ttl_seconds: int = 7 * 24 * 3600
-    max_leads_per_request: int = DEFAULT_MAX_LEADS_PER_REQUEST
-
-
-@lru_cache(maxsize=1)
-def intake_settings() -> IntakeSettings:
-    return IntakeSettings()
-
-
-def reset_intake_settings() -> None:
-    intake_settings.cache_clear()
-
-
-def effective_chunk_size(chunk_size: int, cap: int | None = None) -> int:
-    """The account's chunk size, capped by Smartlead's per-request cap setting."""
-    cap = cap if cap is not None else intake_settings().max_leads_per_request
-    return max(1, min(int(chunk_size), int(cap)))
 
 
 # ---- keys ---------------------------------------------------------------------------------
@@ -205,8 +169,8 @@ def buffer_lead(
     ``lead`` is a Smartlead lead dict (``email`` required; ``first_name, last_name,
     company_name, website, linkedin_profile, phone_number, location, custom_fields``).
     ``chunk_size`` should already be capped (:func:`effective_chunk_size`). This does not
-    record the pending ``LeadOutcome`` nor schedule the flush: :func:`workers.intake.accept.submit_lead`
-    does both, and is what automations should call.
+    record the pending ``LeadOutcome`` nor schedule the flush:
+    :func:`workers.intake.accept.submit_lead` does both, and is what automations should call.
     """
     now = time.time() if now is None else now
     ev = event_key(account_id, event_id) if event_id else ""

@@ -1,5 +1,5 @@
 """Lua scripts of workers.intake.buffer: each state change of the intake buffer is one script,
-atomic across workers. Keys are documented in workers/lead_buffer.py."""
+atomic across workers. Keys are documented in workers/intake/buffer.py."""
 
 _BUFFER = """
 -- KEYS: ev, buf, due, accounts, pending   ARGV: entry, now, delay, size, ttl, campaign, account,

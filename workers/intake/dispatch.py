@@ -15,7 +15,7 @@ from typing import Any
 from workers.accounts import automation_config, get_account
 from workers.celery_app import app
 from workers.db import session_scope
-from workers.intake import buffer
+from workers.intake import buffer, settings
 from workers.logging import get_logger
 from workers.redis_client import redis_client
 from workers.task_names import FLUSH_INTAKE, UPLOAD_CHUNK
@@ -29,7 +29,7 @@ PARAMS_TTL = 5.0
 @dataclass(frozen=True)
 class IntakeParams:
     exists: bool
-    chunk_size: int = buffer.DEFAULT_MAX_LEADS_PER_REQUEST
+    chunk_size: int = settings.DEFAULT_MAX_LEADS_PER_REQUEST
     max_delay: float = 5.0
     default_campaign_id: str | None = None
 
@@ -39,7 +39,7 @@ _params: dict[int, tuple[float, IntakeParams]] = {}
 
 def reset_caches() -> None:
     _params.clear()
-    buffer.reset_intake_settings()
+    settings.reset_intake_settings()
 
 
 def intake_params(account_id: int) -> IntakeParams:
@@ -55,7 +55,7 @@ def intake_params(account_id: int) -> IntakeParams:
             params = automation_config(account, INTAKE_SETTINGS).params
             value = IntakeParams(
                 True,
-                buffer.effective_chunk_size(params.chunk_size),
+                settings.effective_chunk_size(params.chunk_size),
                 float(params.max_delay_seconds),
                 params.default_campaign_id,
             )
@@ -69,7 +69,7 @@ def send(name: str, kwargs: dict[str, Any], countdown: float | None = None) -> N
 
 
 def send_upload(account_id: int, chunk_id: str, fencing_token: int) -> None:
-    """One ``upload_chunk`` task for a claimed chunk (``fencing_token`` is the claim's fencing token)."""
+    """One ``upload_chunk`` task for a claimed chunk, fenced by the claim's token."""
     send(UPLOAD_CHUNK, {"account_id": account_id, "chunk_id": chunk_id, "gen": fencing_token})
 
 
@@ -94,7 +94,7 @@ def dispatch(account_id: int, *, redis: Any = None, params: IntakeParams | None 
         account_id,
         chunk_size=params.chunk_size,
         max_delay=params.max_delay,
-        limit=buffer.intake_settings().inflight_per_account,
+        limit=settings.intake_settings().inflight_per_account,
     )
     for chunk_id, fencing_token in claims:
         send_upload(account_id, chunk_id, fencing_token)

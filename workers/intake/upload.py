@@ -1,7 +1,8 @@
 """Upload one claimed chunk to Smartlead and record each lead's outcome from the answer.
 
 Called by ``tasks.lead_intake.upload_chunk``. Order of events for a chunk (``workers.intake.buffer``
-holds the state): start (fenced by ``fencing_token``) -> drop leads whose outcome is already recorded ->
+holds the state): start (fenced by the claim's token) -> drop leads whose outcome is already
+recorded ->
 mark sending -> add_leads -> record outcomes (one transaction, rows tagged with the chunk id)
 -> ack -> dispatch the account's next chunk. A worker killed between "mark sending" and "ack"
 leaves the chunk ``sending``; the reaper hands it to a new task, which re-sends only the leads
