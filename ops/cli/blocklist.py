@@ -39,9 +39,9 @@ def add(
             plan = request_block(s, value, reason=reason, source=None, scope=scope)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-        if scope != "all" and not plan.pending_account_ids and not plan.new_account_ids:
-            if not target_accounts(s, scope, None):
-                raise CliError(f"no active account with a Smartlead key in scope {scope!r}")
+        nothing_to_push = not plan.pending_account_ids and not plan.new_account_ids
+        if scope != "all" and nothing_to_push and not target_accounts(s, scope, None):
+            raise CliError(f"no active account with a Smartlead key in scope {scope!r}")
         audit.record(
             "blocklist",
             "block",
