@@ -4,8 +4,9 @@ Map the payload with the form's field mapping (``mapping.py`` beside this file),
 lead to the shared intake path (``workers.intake.accept.submit_lead``, source ``form``): chunked,
 exactly once, with its ``LeadOutcome``. Every submission leaves one audit row (automation
 ``form_nurture``, action ``form_submission``); reasons: ``buffered``, ``duplicate``, ``blocked``,
-``rejected`` (intake refused it), ``missing_email`` / ``invalid_email`` / ``invalid_payload`` (mapping refused it: no
-upload, nothing for a LeadOutcome row to key on), ``no_campaign``, ``disabled``, ``dry_run``.
+``rejected`` (intake refused it), ``missing_email`` / ``invalid_email`` / ``invalid_payload``
+(mapping refused it: no upload, nothing for a LeadOutcome row to key on), ``no_campaign``,
+``disabled``, ``dry_run``.
 The audit row names the lead's fields, never the answers themselves beyond the email.
 """
 
