@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tasks.form_nurture.flow import handle_submission, intake_event_id
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "forms"
 
 
 def load(name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tasks.blocklist import flow as blocklist
-from tests.unit.crm_fakes import FakeSmartlead, SentTasks, make_account
+from tests.unit.tasks.fakes import FakeSmartlead, SentTasks, make_account
 from workers.blocklist import is_blocked
 from workers.clients.errors import PermanentError, TransientError
 from workers.db import session_scope

@@ -13,7 +13,7 @@ from tasks.form_nurture.mapping import form_id_of, form_spec, map_submission
 from tasks.form_nurture.payloads import tally_fields, typeform_fields
 from workers.automations import FormNurtureParams, FormSpec
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "forms"
 
 
 def load(name: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tasks.crm_sync import hubspot as crm_hubspot
 from tasks.crm_sync import sync as crm_sync
 from tasks.crm_sync.events import BadEvent, parse_event
-from tests.unit.crm_fakes import FakeHubSpot, FakeSlack, SentTasks, make_account
+from tests.unit.tasks.fakes import FakeHubSpot, FakeSlack, SentTasks, make_account
 from workers.clients.errors import PermanentError, RateLimitDeferred
 
 REPLY = "EMAIL_REPLY"
