@@ -7,6 +7,8 @@ from typing import Any
 from celery import Celery, Task, signals
 from kombu.entity import Queue as KombuQueue
 
+from workers.db import dispose_engine
+from workers.logging import configure_logging
 from workers.queues import ALL_QUEUES, Queue, route_task
 from workers.redaction import redact
 from workers.settings import Settings, get_settings
@@ -116,7 +118,6 @@ def _redact_published_args(headers: dict[str, Any] | None = None, **_: Any) -> N
 
 @signals.setup_logging.connect
 def _setup_logging(**_: Any) -> None:
-    from workers.logging import configure_logging
 
     configure_logging()
 
@@ -124,6 +125,5 @@ def _setup_logging(**_: Any) -> None:
 @signals.worker_process_init.connect
 def _fresh_engine_per_process(**_: Any) -> None:
     """Forked worker processes must not share the parent's database connections."""
-    from workers.db import dispose_engine
 
     dispose_engine()

@@ -12,11 +12,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from workers.redaction import register_secret
+from workers.settings import get_settings
 
 
 @lru_cache(maxsize=1)
 def _fernet() -> Fernet:
-    from workers.settings import get_settings
 
     return Fernet(get_settings().fernet_key())
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from workers.celery_app import app
 from workers.db import session_scope
 from workers.logging import get_logger
 from workers.models import DeadLetter, utcnow
@@ -57,7 +58,6 @@ def list_dead_letters(status: str | None = "open", limit: int = 100) -> list[Dea
 
 def replay(dead_letter_id: int) -> str:
     """Send the task again by name with its stored payload; mark the letter replayed."""
-    from workers.celery_app import app
 
     with session_scope() as s:
         row = s.get(DeadLetter, dead_letter_id)

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 
 from workers.redaction import redact, redact_value
+from workers.settings import get_settings
 
 
 def redact_processor(
@@ -30,7 +31,6 @@ _configured = False
 
 def configure_logging(level: str | None = None, json: bool | None = None) -> None:
     global _configured
-    from workers.settings import get_settings
 
     settings = get_settings()
     level = (level or settings.log_level).upper()

@@ -28,6 +28,7 @@ from typing import Any
 from celery import signals
 from celery.exceptions import Retry
 
+from workers import audit
 from workers.celery_app import LeadOpsTask
 from workers.clients.errors import (
     ApiError,
@@ -36,6 +37,8 @@ from workers.clients.errors import (
     RateLimited,
     TransientError,
 )
+from workers.clients.http import shared_client
+from workers.dead_letters import record_dead_letter
 from workers.logging import get_logger
 
 log = get_logger("leadops.tasks")
@@ -152,8 +155,6 @@ class ApiTask(LeadOpsTask):
         return value if isinstance(value, int) else None
 
     def _dead_letter(self, exc: ApiError, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        from workers import audit
-        from workers.dead_letters import record_dead_letter
 
         account_id = self.account_id_of(args, kwargs)
         payload: dict[str, Any] = dict(kwargs)
@@ -197,7 +198,6 @@ def _warm_http_client(**_: Any) -> None:
     """Build the process's pooled HTTP client before the first token is taken: built lazily,
     it would add ~100 ms between admission and the request reaching the server, more than the
     limiter's safety padding, on every worker process's first call."""
-    from workers.clients.http import shared_client
 
     shared_client()
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from tasks.crm_sync.events import ContactEvent
 from workers.clients.errors import PermanentError
+from workers.clients.hubspot import forget_known_properties
 from workers.logging import get_logger
 from workers.models import Account
 
@@ -184,7 +185,6 @@ def _write(hs: HubSpot, redis: Any, token_key: str, call: Callable[[], Any]) -> 
         if exc.status_code != 400 or not any(m in exc.message for m in MISSING_PROPERTY):
             raise
         log.warning("hubspot_properties_missing", message=exc.message)
-        from workers.clients.hubspot import forget_known_properties
 
         if redis is not None:
             redis.delete(f"leadops:crm_sync:properties:{token_key}")

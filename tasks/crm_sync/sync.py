@@ -22,10 +22,12 @@ from tasks.crm_sync.hubspot import HubSpot, SyncOutcome, apply_to_hubspot, token
 from workers import audit
 from workers.accounts import automation_config, get_account
 from workers.blocklist import as_utc
+from workers.celery_app import app
 from workers.clients.errors import RateLimitDeferred
 from workers.db import session_scope
 from workers.logging import get_logger
 from workers.models import Account, ContactSyncState, LeadOutcome, ProcessedEvent
+from workers.redis_client import redis_client
 
 log = get_logger("tasks.crm_sync.sync")
 
@@ -54,19 +56,6 @@ def is_stale(ev: ContactEvent, state: ContactSyncState | None) -> str | None:
 
 
 # ---- the event, end to end ------------------------------------------------------------------
-
-_redis_client: Any = None
-
-
-def default_redis() -> Any:
-    global _redis_client
-    if _redis_client is None:
-        import redis
-
-        from workers.settings import get_settings
-
-        _redis_client = redis.Redis.from_url(get_settings().resolved_redis_url())
-    return _redis_client
 
 
 def _processed(s: Session, scope: str, key: str) -> bool:
@@ -153,7 +142,7 @@ def handle_event(
     Raises the client's errors for the task base to act on (RateLimitDeferred, RateLimited,
     TransientError: retry; PermanentError: dead-letter with the server's message)."""
     scope = f"crm_sync:{account_id}"
-    redis = redis if redis is not None else default_redis()
+    redis = redis if redis is not None else redis_client()
     try:
         ev = parse_event(event_type, event)
     except BadEvent as exc:
@@ -314,8 +303,6 @@ def _enqueue_notification(
     account_id: int, event_id: str, ev: ContactEvent, send_task: Callable[..., Any] | None
 ) -> None:
     if send_task is None:
-        from workers.celery_app import app
-
         send_task = app.send_task
     send_task(
         NOTIFY_TASK,

@@ -21,6 +21,7 @@ from workers import audit
 from workers.accounts import automation_config, get_account
 from workers.automations import FormNurtureParams
 from workers.db import session_scope
+from workers.intake.accept import submit_lead
 
 AUTOMATION = "form_nurture"
 ACTION = "form_submission"
@@ -127,7 +128,6 @@ def run_submission(
     task_id: str | None = None,
 ) -> dict[str, Any]:
     """``handle_submission`` with the real intake buffer."""
-    from workers.intake.accept import submit_lead
 
     def submit(campaign_id: str, lead: dict[str, Any], ev: str) -> Any:
         return submit_lead(

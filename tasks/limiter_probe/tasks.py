@@ -12,6 +12,7 @@ from typing import Any
 
 from workers.accounts import get_account
 from workers.celery_app import app
+from workers.clients.errors import ApiError
 from workers.clients.factory import smartlead_for
 from workers.clients.smartlead import SmartleadClient
 from workers.db import session_scope
@@ -70,7 +71,6 @@ def call_celery_rate_limit(
     """The same call limited only by Celery's own per-worker ``rate_limit`` (set at run time with
     ``app.control.rate_limit``), for the benchmark's comparison. Errors are returned, not
     retried, so the benchmark counts exactly what was sent."""
-    from workers.clients.errors import ApiError
 
     try:
         _call(_client(account_id, "realtime", False), campaign_id, leads, f"{self.request.id}")

@@ -18,10 +18,14 @@ from sqlalchemy import select
 from tasks.visit_followup import rules
 from tasks.visit_followup.flow import AddOutcome, Visit, handle_visit
 from workers.accounts import get_account
+from workers.blocklist import is_blocked
 from workers.clients.errors import PermanentError
+from workers.clients.factory import smartlead_for
 from workers.db import session_scope
+from workers.intake.upload import classify
 from workers.logging import get_logger
 from workers.models import LeadOutcome
+from workers.redis_client import redis_client
 
 log = get_logger("tasks.visit_followup.flow")
 
@@ -35,8 +39,6 @@ class SmartleadVisitApi:
     def __init__(self, account_id: int, client: Any = None) -> None:
         self.account_id = account_id
         if client is None:
-            from workers.clients.factory import smartlead_for
-
             with session_scope() as s:
                 account = get_account(s, account_id)
                 if account is None:
@@ -78,8 +80,6 @@ class SmartleadVisitApi:
     def add(self, campaign_id: str, lead: dict[str, Any], event_id: str) -> AddOutcome:
         """Add one lead to the warm campaign (never past the agency block list) and record its
         outcome in the campaign (source ``visit``)."""
-        from workers.blocklist import is_blocked
-        from workers.intake.upload import classify
 
         email = lead["email"]
         with session_scope() as s:
@@ -121,7 +121,6 @@ class SmartleadVisitApi:
 
 def run_visit(visit: Visit, *, task_id: str | None = None) -> list[dict[str, Any]]:
     """``handle_visit`` with the account's real Smartlead client and the shared Redis."""
-    from workers.redis_client import redis_client
 
     return handle_visit(
         visit,

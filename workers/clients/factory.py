@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from workers.accounts import rate_limit_windows
 from workers.clients.base import RequestGate
 from workers.clients.errors import PermanentError
+from workers.clients.hubspot import HubSpotClient
+from workers.clients.slack import SlackClient
 from workers.clients.smartlead import SmartleadClient
-
-if TYPE_CHECKING:
-    from workers.models import Account
+from workers.models import Account
+from workers.rate_limit.limiter import get_limiter
 
 # Windows as (limit, seconds). Smartlead's come from the account's plan (workers.accounts).
 HUBSPOT_WINDOWS: list[tuple[int, float]] = [(100, 10.0)]  # private apps: 100 per 10 s
@@ -32,13 +34,10 @@ def _gate_for(
 
     Wired to ``workers.rate_limit.limiter`` (one limiter per process, shared budget through Redis).
     """
-    from workers.rate_limit.limiter import get_limiter
-
     return get_limiter().gate(service, credential, windows, lane)
 
 
 def smartlead_for(account: Account, *, lane: str = "realtime") -> SmartleadClient:
-    from workers.accounts import rate_limit_windows
 
     key = account.smartlead_api_key
     if not key:
@@ -50,7 +49,6 @@ def smartlead_for(account: Account, *, lane: str = "realtime") -> SmartleadClien
 
 
 def hubspot_for(account: Account, *, lane: str = "realtime") -> Any:
-    from workers.clients.hubspot import HubSpotClient
 
     token = account.hubspot_token
     if not token:
@@ -60,7 +58,6 @@ def hubspot_for(account: Account, *, lane: str = "realtime") -> Any:
 
 
 def slack_for(account: Account) -> Any:
-    from workers.clients.slack import SlackClient
 
     url = account.slack_webhook_url
     if not url:

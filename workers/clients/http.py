@@ -43,6 +43,7 @@ from workers.clients.errors import (
 )
 from workers.logging import get_logger
 from workers.redaction import redact, register_secret
+from workers.settings import get_settings
 
 USER_AGENT = "LeadOps/0.1 (+https://github.com/leadops)"
 DEFAULT_RETRY_AFTER = 5.0  # a 429 without a usable Retry-After header
@@ -118,8 +119,6 @@ if hasattr(os, "register_at_fork"):
 
 def make_timeout(seconds: float | None) -> httpx.Timeout:
     if seconds is None:
-        from workers.settings import get_settings
-
         seconds = get_settings().http_timeout_seconds
     return httpx.Timeout(
         connect=min(CONNECT_TIMEOUT, seconds), read=seconds, write=seconds, pool=POOL_TIMEOUT

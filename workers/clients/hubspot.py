@@ -23,6 +23,7 @@ from workers.clients.errors import ApiError, NotFound, PermanentError, RateLimit
 from workers.clients.http import HttpRequester, error_for, json_body, parse_retry_after
 from workers.logging import get_logger
 from workers.redaction import redact, redact_value, register_secret
+from workers.settings import get_settings
 
 SERVICE = "hubspot"
 BATCH_LIMIT = 100  # inputs per batch call (integrations.md marks it unsure)
@@ -86,8 +87,6 @@ class HubSpotClient:
             raise ValueError("HubSpot token is empty")
         register_secret(token)
         if base_url is None:
-            from workers.settings import get_settings
-
             base_url = get_settings().hubspot_base_url
         self.base_url = base_url.rstrip("/")
         self._http = HttpRequester(

@@ -33,6 +33,7 @@ from workers.clients.smartlead_models import (
     Schedule,
     SequenceStep,
 )
+from workers.settings import get_settings
 
 SERVICE = "smartlead"
 PAGE_LIMIT = 100  # the API refuses limit > 100
@@ -55,8 +56,6 @@ class SmartleadClient:
         if not api_key:
             raise ValueError("Smartlead API key is empty")
         if base_url is None:
-            from workers.settings import get_settings
-
             base_url = get_settings().smartlead_base_url
         self.max_leads_per_request = max_leads_per_request
         self._http = HttpRequester(

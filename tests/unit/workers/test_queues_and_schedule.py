@@ -1,5 +1,5 @@
-"""Every task routes to a declared queue; every Beat entry is registered, routable and runnable
-without arguments."""
+"""Every registered task has its name in workers/task_names.py and routes to a declared queue;
+every Beat entry is registered, routable and runnable without arguments."""
 
 from __future__ import annotations
 
@@ -23,6 +23,24 @@ def test_every_task_routes_to_a_declared_queue() -> None:
     assert "tasks.ping.ping" in tasks
     for name in tasks:
         assert queue_for(name).value in ALL_QUEUES, name
+
+
+def test_every_registered_task_name_is_declared_in_task_names_and_back() -> None:
+    from workers.task_names import ALL_TASK_NAMES
+
+    registered = set(_registered_tasks())
+    assert registered - set(ALL_TASK_NAMES) == set(), "declare these in workers/task_names.py"
+    assert set(ALL_TASK_NAMES) - registered == set(), "no task registers these names"
+    assert len(ALL_TASK_NAMES) == len(set(ALL_TASK_NAMES))
+
+
+def test_every_task_has_time_limits_soft_under_hard() -> None:
+    from workers.celery_app import app
+
+    for name, task in _registered_tasks().items():
+        soft = task.soft_time_limit or app.conf.task_soft_time_limit
+        hard = task.time_limit or app.conf.task_time_limit
+        assert soft and hard and soft < hard, name
 
 
 def test_routing_prefers_the_most_specific_prefix() -> None:

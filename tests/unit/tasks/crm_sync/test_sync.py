@@ -183,7 +183,7 @@ def test_a_hubspot_4xx_is_dead_lettered_and_audited_with_its_message(env, monkey
         "hubspot PATCH -> 400: Property values were not valid", status_code=400, service="hubspot"
     )
     monkeypatch.setattr(task_module, "hubspot_for", lambda a: env["hs"])
-    monkeypatch.setattr(crm_sync, "_redis_client", env["redis"])
+    monkeypatch.setattr(crm_sync, "redis_client", lambda: env["redis"])
     with pytest.raises(PermanentError):
         task_module.handle_smartlead_event(
             account_id=acc, event_id="e1", event_type=REPLY, event=reply()
