@@ -27,7 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -210,6 +210,10 @@ def json_body(response: httpx.Response, *, service: str = "", what: str = "") ->
         ) from None
 
 
+# (response, method, path) -> the error the answer stands for, or None when it is no failure.
+ErrorMapper = Callable[[httpx.Response, str, str], ApiError | None]
+
+
 class HttpRequester:
     """One service endpoint: base URL, auth (query params or headers), gate, timeout."""
 
@@ -225,6 +229,7 @@ class HttpRequester:
         headers: Mapping[str, str] | None = None,
         secrets: Iterable[str | None] = (),
         default_retry_after: float = DEFAULT_RETRY_AFTER,
+        error_mapper: ErrorMapper | None = None,
     ) -> None:
         for secret in secrets:
             register_secret(secret)
@@ -235,6 +240,9 @@ class HttpRequester:
         self._auth_params = dict(params or {})
         self._headers = dict(headers or {})
         self._default_retry_after = default_retry_after
+        # How a failed answer becomes an ApiError: the shared mapping, or a service's own
+        # (HubSpot's categories and policies) on the same path, logged the same way.
+        self._error_mapper = error_mapper or self._default_error
         # A private client only when a transport is injected (tests); else the process pool.
         self._own_client = _build_client(transport) if transport is not None else None
 
@@ -248,6 +256,15 @@ class HttpRequester:
 
     def __repr__(self) -> str:  # base_url may itself be secret (Slack)
         return f"<HttpRequester service={self.service}>"
+
+    def _default_error(self, response: httpx.Response, method: str, path: str) -> ApiError | None:
+        return error_for(
+            response,
+            service=self.service,
+            method=method,
+            path=path,
+            default_retry_after=self._default_retry_after,
+        )
 
     def url_for(self, path: str) -> str:
         if not path:
@@ -308,14 +325,8 @@ class HttpRequester:
             status=response.status_code,
             elapsed_ms=elapsed_ms,
         )
-        if raise_for_status:
-            error = error_for(
-                response,
-                service=self.service,
-                method=method,
-                path=path,
-                default_retry_after=self._default_retry_after,
-            )
+        if raise_for_status and response.status_code >= 400:
+            error = self._error_mapper(response, method, path)
             if error is not None:
                 log.info(
                     "http_error",

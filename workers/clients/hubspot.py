@@ -98,6 +98,7 @@ class HubSpotClient:
             headers={"Authorization": f"Bearer {token}"},
             secrets=[token],
             default_retry_after=TEN_SECONDLY_RETRY_AFTER,
+            error_mapper=hubspot_error,
         )
         self._portal_key = hashlib.sha256(f"{self.base_url}\n{token}".encode()).hexdigest()
 
@@ -228,21 +229,8 @@ class HubSpotClient:
     def _send(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
     ) -> httpx.Response:
-        response = self._http.request(
-            method, path, params=params, json=json, raise_for_status=False
-        )
-        if response.status_code >= 400:
-            error = hubspot_error(response, method, path)
-            log.info(
-                "hubspot_error",
-                method=method,
-                path=path,
-                status=response.status_code,
-                error=type(error).__name__,
-                message=error.message,
-            )
-            raise error
-        return response
+        """One request on the shared path: gate, transport errors, ``hubspot_error`` mapping."""
+        return self._http.request(method, path, params=params, json=json)
 
 
 class ObjectNotFound(NotFound):
