@@ -183,7 +183,7 @@ def up(
 
 def demo(workers: int = typer.Option(2, "--workers", "-w", min=1)) -> None:
     """Run the whole system end to end on embedded defaults and print what happened."""
-    from ops.demo import run_demo
+    from ops.demo.run import run_demo
 
     code = run_demo(get_settings().var_path / "demo", workers=workers)
     raise typer.Exit(code)

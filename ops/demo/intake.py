@@ -1,6 +1,6 @@
 """Demo scenario for automations 1 and 5: a burst of Clay rows and a Typeform submission go
 through the gateway and the workers into Smartlead sandbox campaigns, in chunks; prints the
-outcome table. Used by ops/demo.py (SCENARIOS)."""
+outcome table. Run by ops/demo/run.py."""
 
 from __future__ import annotations
 
@@ -11,19 +11,23 @@ import hmac
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from rich.table import Table
+from sqlalchemy import func, select
 
-if TYPE_CHECKING:
-    from ops.demo import DemoContext
+from ops.demo.context import DemoContext, console, wait_until
+from ops.sandbox.smartlead_state import key_hash
+from workers.accounts import set_automation
+from workers.db import session_scope
+from workers.models import Account, LeadOutcome
 
 SLUG = "acme"
 CLAY_ROWS = 250
 CLAY_SECRET = "clay-demo-secret"
 TYPEFORM_SECRET = "typeform-demo-secret"
-FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "forms"
+FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "forms"
 
 
 def _typeform_payload() -> dict[str, Any]:
@@ -55,9 +59,6 @@ def _typeform_payload() -> dict[str, Any]:
 
 
 def _setup(ctx: DemoContext) -> tuple[int, str, str, str]:
-    from workers.accounts import set_automation
-    from workers.db import session_scope
-    from workers.models import Account
 
     sl = ctx.sandboxes["smartlead"]
     key = "sl-demo-acme-key"
@@ -137,7 +138,6 @@ async def _post_clay_burst(gateway: str, n: int) -> dict[int, int]:
 
 def scenario_intake(ctx: DemoContext) -> None:
     """Clay burst (250 single-lead webhooks) + a Typeform submission -> Smartlead campaigns."""
-    from ops.demo import console, wait_until
 
     console.rule("Clay burst and a form submission -> Smartlead campaigns (automations 1, 5)")
     sl = ctx.sandboxes["smartlead"]
@@ -180,7 +180,6 @@ def scenario_intake(ctx: DemoContext) -> None:
     n_cold, n_nurture = stored(cold), stored(nurture)
     leads = httpx.get(f"{sl}/admin/campaigns/{cold}/leads", timeout=10).json()
     twice = sum(1 for c in leads.get("upload_counts", {}).values() if c > 1)
-    from ops.sandbox.smartlead_state import key_hash
 
     ks = httpx.get(f"{sl}/admin/stats", timeout=10).json()["keys"][key_hash(key)]
     ctx.check(
@@ -203,11 +202,6 @@ def scenario_intake(ctx: DemoContext) -> None:
 
 
 def _print_outcomes(account_id: int) -> None:
-    from sqlalchemy import func, select
-
-    from ops.demo import console
-    from workers.db import session_scope
-    from workers.models import LeadOutcome
 
     table = Table("campaign", "source", "status", "leads", title="lead outcomes (database)")
     with session_scope() as s:

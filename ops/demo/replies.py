@@ -1,16 +1,21 @@
 """Demo scenario for automations 3 and 6: a reply, an Interested category and an unsubscribe go
 from the Smartlead sandbox through the gateway and the workers; prints what reached HubSpot,
-Slack and every account's Smartlead block list. Used by ops/demo.py (SCENARIOS)."""
+Slack and every account's Smartlead block list. Run by ops/demo/run.py."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from rich.table import Table
+from sqlalchemy import select
 
-if TYPE_CHECKING:
-    from ops.demo import DemoContext
+from ops.demo.context import DemoContext, console, wait_until
+from ops.sandbox.smartlead_state import key_hash
+from workers.accounts import set_automation
+from workers.clients.smartlead import SmartleadClient
+from workers.db import session_scope
+from workers.models import Account, BlockPush
 
 ACCOUNTS = 3
 LEAD = "jane@northwind.example"
@@ -23,10 +28,6 @@ def _slug(i: int) -> str:
 
 
 def _setup(ctx: DemoContext) -> tuple[int, list[int]]:
-    from workers.accounts import set_automation
-    from workers.clients.smartlead import SmartleadClient
-    from workers.db import session_scope
-    from workers.models import Account
 
     sl, hs, sk = (ctx.sandboxes[n] for n in ("smartlead", "hubspot", "slack"))
     ids: list[int] = []
@@ -92,7 +93,6 @@ def _contact(ctx: DemoContext, email: str) -> dict[str, Any]:
 
 def scenario_reply_routing(ctx: DemoContext) -> None:
     """EMAIL_REPLY -> HubSpot; Interested -> lifecycle + Slack; unsubscribe -> every block list."""
-    from ops.demo import console, wait_until
 
     console.rule("reply routing: HubSpot sync, Slack, agency-wide block list")
     if not {"smartlead", "hubspot", "slack"} <= set(ctx.sandboxes):
@@ -162,7 +162,6 @@ def scenario_reply_routing(ctx: DemoContext) -> None:
     console.print(table)
     # The other accounts never talked to Smartlead before: their request count is the number
     # of block-list calls LeadOps made for them.
-    from ops.sandbox.smartlead_state import key_hash
 
     stats = httpx.get(f"{sl}/admin/stats", timeout=10).json()["keys"]
     calls = [
@@ -178,10 +177,6 @@ def scenario_reply_routing(ctx: DemoContext) -> None:
 
 
 def _push_outcomes(account_ids: list[int]) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from workers.db import session_scope
-    from workers.models import BlockPush
 
     with session_scope() as s:
         return {
