@@ -57,8 +57,8 @@ class Settings(BaseSettings):
 
     worker_concurrency: int = 4
 
-    # Shared rate limiter (workers/rate_limit.py). Longest a task waits for a token before it
-    # gives its worker slot back and is rescheduled.
+    # Shared rate limiter (workers/rate_limit/limiter.py). Longest a task waits for a token
+    # before it gives its worker slot back and is rescheduled.
     limiter_max_wait_ms: int = 250
     # Safety margin: every window is this much longer than the server's (network jitter), and
     # its limit this much lower.

@@ -1,8 +1,10 @@
 """Automation 3: Smartlead replies and reply categories -> the account's HubSpot contact.
 
-Thin: the logic lives in workers/crm_sync.py. Task names and kwargs are the gateway's contract
-(api_gateway/task_names.py); ApiTask retries 429/5xx with backoff, reschedules when the shared
-limiter (or the per-contact lock) says wait, and dead-letters a 4xx with HubSpot's message.
+The entry points; beside them: ``events.py`` reads the webhook into one value, ``sync.py`` orders
+and applies events per contact, ``hubspot.py`` writes one event to one contact. Task names and
+kwargs are the gateway's contract (workers/task_names.py); ApiTask retries 429/5xx with
+backoff, reschedules when the shared limiter (or the per-contact lock) says wait, and
+dead-letters a 4xx with HubSpot's message.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Automation 5: a form submission (Typeform, Tally, generic JSON) -> the form's nurture campaign.
 
-Thin: mapping lives in workers/form_mapping.py, the flow in workers/form_nurture.py, and the
-upload in the intake buffer (workers/intake.py). Task name and kwargs are the gateway's contract.
+The entry point; beside it: ``payloads.py`` reads each provider's payload, ``mapping.py`` maps the
+answers to a lead (pure), ``flow.py`` decides and hands the lead to the shared intake path. Task
+name and kwargs are the gateway's contract (workers/task_names.py).
 """
 
 from __future__ import annotations

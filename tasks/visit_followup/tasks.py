@@ -1,8 +1,9 @@
 """Automation 10: a known lead who has not replied visits a matching page -> warm follow-up.
 
-Thin: the rules live in workers/visits.py, the flow in workers/visit_followup.py. Task name and
-kwargs are the gateway's contract. ApiTask retries Smartlead 429/5xx with backoff and reschedules
-when the shared limiter (or the per-lead lock) says wait.
+The entry point; beside it: ``rules.py`` (pure decisions), ``flow.py`` (one visit, audited),
+``smartlead.py`` (look-up and the add to the warm campaign). Task name and kwargs are the
+gateway's contract (workers/task_names.py). ApiTask retries Smartlead 429/5xx with backoff and
+reschedules when the shared limiter (or the per-lead lock) says wait.
 """
 
 from __future__ import annotations

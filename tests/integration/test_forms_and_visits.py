@@ -266,8 +266,15 @@ def _rb2b(env: Env, email: str, url: str, seen_at: str) -> str:
     return str(r.json()["event_id"])
 
 
-def _reasons(event_id: str) -> dict[str | None, str]:
-    rows = wait_for(lambda: audit(event_id, "visit_followup"), 20)
+def _reasons(event_id: str, decisions: int = 1) -> dict[str | None, str]:
+    """The event's decisions by lead, once ``decisions`` of them are recorded (a company visit
+    records one row per lead, each in its own transaction)."""
+
+    def recorded() -> list[Any] | None:
+        rows = audit(event_id, "visit_followup")
+        return rows if len(rows) >= decisions else None
+
+    rows = wait_for(recorded, 20) or audit(event_id, "visit_followup")
     return {row.subject: row.reason for row in rows}
 
 
@@ -330,7 +337,10 @@ def test_visit_follow_up_rules_end_to_end(env, worker) -> None:
     r = env.post("/visitors/company", body, Authorization=f"Bearer {SECRETS['visitor']}")
     assert r.status_code == 202, r.text
     company_event = r.json()["event_id"] if "event_id" in r.json() else r.json()["event_ids"][0]
-    assert _reasons(company_event) == {"cat@globex.io": "added", "dan@globex.io": "added"}
+    assert _reasons(company_event, decisions=2) == {
+        "cat@globex.io": "added",
+        "dan@globex.io": "added",
+    }
     warm = wait_for(lambda: (lambda w: w if len(w) == 3 else None)(env.stored(env.warm)), 20)
     assert set(warm) == {"ann@initech.io", "cat@globex.io", "dan@globex.io"}
     assert set(env.admin("GET", f"/campaigns/{env.warm}/leads")["upload_counts"].values()) == {1}
