@@ -102,8 +102,8 @@ def snapshot_account(ctx: RunContext) -> None:
 
 def _list_campaigns(client: SmartleadClient, calls: Counter[str]) -> list[dict[str, Any]]:
     """Every campaign of the key (all its clients: the listing is shared by their accounts)."""
-    calls["list_campaigns"] += 1
-    return [c.model_dump(mode="json") for c in client.list_campaigns()]
+    campaigns = smartlead.counted(calls, "list_campaigns", client.list_campaigns)
+    return [c.model_dump(mode="json") for c in campaigns]
 
 
 def _one_campaign(

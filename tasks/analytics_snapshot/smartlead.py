@@ -12,12 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from tasks.analytics_snapshot import parse
 from workers.campaign_stats import DayFigures
+from workers.clients.errors import ApiError
 from workers.clients.smartlead import SmartleadClient
 from workers.clients.smartlead_models import CampaignAnalytics
+
+T = TypeVar("T")
 
 MAX_WINDOW_DAYS = 30
 DAY_WISE_CALLS = 3  # overall, overall by sent time, positive replies
@@ -77,9 +82,16 @@ class Collected:
         return any(s.days for s in self.series[0::3])
 
 
-def lifetime(client: SmartleadClient, campaign_id: int, calls: Counter[str]) -> CampaignAnalytics:
-    calls["campaign_analytics"] += 1
-    return client.get_campaign_analytics(campaign_id)
+def counted(calls: Counter[str], name: str, call: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """``call(*args, **kw)``, counted once it reached the API (answered or failed); a call the
+    shared limiter deferred (``RateLimitDeferred``) was never sent and is not counted."""
+    try:
+        result = call(*args, **kw)
+    except ApiError:
+        calls[name] += 1
+        raise
+    calls[name] += 1
+    return result
 
 
 def day_wise(
@@ -94,18 +106,24 @@ def day_wise(
     """Every day of [start, end] for one campaign, in as few calls as the window cap allows."""
     figures: list[DayFigures] = []
     seen: list[parse.Series] = []
+    overall_stats = client.get_day_wise_overall_stats
+    positive_stats = client.get_day_wise_positive_reply_stats
     for ws, we in split_windows(start, end, max_days):
         common = {"campaign_ids": [campaign_id], "timezone": timezone}
-        calls["day_wise_overall"] += 1
-        overall = parse.series(client.get_day_wise_overall_stats(ws, we, **common), ws, we)
-        calls["day_wise_overall_by_sent_time"] += 1
-        by_sent = parse.series(
-            client.get_day_wise_overall_stats(ws, we, by_sent_time=True, **common), ws, we
+        overall = counted(calls, "day_wise_overall", overall_stats, ws, we, **common)
+        by_sent = counted(
+            calls,
+            "day_wise_overall_by_sent_time",
+            overall_stats,
+            ws,
+            we,
+            by_sent_time=True,
+            **common,
         )
-        calls["day_wise_positive"] += 1
-        positive = parse.series(client.get_day_wise_positive_reply_stats(ws, we, **common), ws, we)
-        figures.extend(parse.day_figures(overall, by_sent, positive))
-        seen.extend((overall, by_sent, positive))
+        positive = counted(calls, "day_wise_positive", positive_stats, ws, we, **common)
+        answers = [parse.series(a, ws, we) for a in (overall, by_sent, positive)]
+        figures.extend(parse.day_figures(*answers))
+        seen.extend(answers)
     return figures, seen
 
 
@@ -119,6 +137,6 @@ def collect(
     max_days: int = MAX_WINDOW_DAYS,
 ) -> Collected:
     """Lifetime first (a deleted campaign answers 404 there, before any day-wise call)."""
-    totals = lifetime(client, campaign_id, calls)
+    totals = counted(calls, "campaign_analytics", client.get_campaign_analytics, campaign_id)
     days, seen = day_wise(client, campaign_id, start, end, timezone, calls, max_days)
     return Collected(days, totals, seen)
