@@ -50,6 +50,9 @@ class AnalyticsSnapshotParams(_Params):
     campaign_ids: list[str] = Field(default_factory=list)  # empty = every campaign in `statuses`
     statuses: list[str] = Field(default_factory=lambda: ["ACTIVE", "PAUSED"])
     correction_days: int = Field(2, ge=0, le=29)  # days before yesterday collected again
+    # Send days whose by-sent-time reply count is re-read (replies arrive for weeks; free up to
+    # the window cap: one call covers them).
+    cohort_days: int = Field(30, ge=0, le=30)
     backfill_days: int = Field(30, ge=1, le=365)  # a campaign seen for the first time
     max_window_days: int = Field(30, ge=1, le=30)  # the API's window cap: longer ranges split
 

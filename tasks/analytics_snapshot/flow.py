@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from tasks.analytics_snapshot import parse, rules, smartlead
@@ -132,6 +133,7 @@ def _one_campaign(
             ctx.timezone,
             calls,
             params.max_window_days,
+            params.cohort_days,
         )
     except NotFound:  # deleted since the listing
         details["gone"].append(cid)
@@ -153,7 +155,9 @@ def _one_campaign(
     if ctx.dry_run:
         counts["days_would_write"] = len(got.days)
         return counts
-    counts["days_written"] = _store(ctx.account_id, pick, got, window, prior)
+    counts["days_written"], counts["cohort_days_updated"] = _store(
+        ctx.account_id, pick, got, window, prior
+    )
     log.info(
         "campaign_collected",
         account_id=ctx.account_id,
@@ -172,7 +176,9 @@ def _store(
     got: smartlead.Collected,
     window: rules.Window,
     prior: rules.Known | None,
-) -> int:
+) -> tuple[int, int]:
+    """Upsert the collected days and the re-read cohort replies of earlier stored days; then
+    the totals. Returns (days written, earlier days whose ``replied_by_sent`` changed)."""
     cid = str(pick.campaign_id)
     with session_scope() as s:
         figures = got.days
@@ -181,6 +187,18 @@ def _store(
             stored = days_between(s, account_id, window.start, window.end, cid).get(cid, {})
             figures = [f for f in figures if f.day not in stored]
         written = upsert_days(s, account_id, cid, figures)
+        cohort = got.cohort
+        earlier = (
+            days_between(s, account_id, min(cohort), max(cohort), cid).get(cid, {})
+            if cohort
+            else {}
+        )
+        matured = [
+            replace(f, replied_by_sent=cohort[d])
+            for d, f in earlier.items()
+            if f.replied_by_sent != cohort[d]
+        ]
+        upsert_days(s, account_id, cid, matured)
         first = min(d for d in (window.start, prior.first_day if prior else None) if d)
         last = max(d for d in (window.end, prior.last_day if prior else None) if d)
         stored_days = days_between(s, account_id, first, last, cid).get(cid, {})
@@ -206,7 +224,7 @@ def _store(
             first_day=first,
             last_day=last,
         )
-    return written
+    return written, len(matured)
 
 
 def _drain(calls: Counter[str]) -> dict[str, int]:

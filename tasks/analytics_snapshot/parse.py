@@ -150,17 +150,31 @@ def _validated(answer: Any) -> DayWiseStats:
         raise AnalyticsParseError(f"day-wise analytics answer not understood: {exc}") from None
 
 
+def joined(parts: Iterable[Series]) -> Series:
+    """Consecutive windows' answers of one endpoint as one series."""
+    parts = sorted(parts, key=lambda p: p.start)
+    if not parts:
+        raise ValueError("no series to join")
+    out = Series(parts[0].start, parts[-1].end)
+    for part in parts:
+        out.days.update(part.days)
+        out.missing.extend(part.missing)
+        out.outside.extend(part.outside)
+    return out
+
+
 def day_figures(overall: Series, by_sent: Series, positive: Series) -> list[DayFigures]:
-    """The store's rows for one window: every day of it, from the three answers.
+    """The store's rows for the window of ``overall``: every day of it, from three answers.
 
     ``overall`` (replies by arrival day) gives sent, opened, replied, bounced, unsubscribed;
-    ``by_sent`` (the ``-by-sent-time`` variant) gives ``replied_by_sent``; ``positive`` gives
-    ``positive_replied`` (by arrival day, like ``replied``).
+    ``by_sent`` (the ``-by-sent-time`` variant, which may reach further back) gives
+    ``replied_by_sent``; ``positive`` gives ``positive_replied`` (by arrival day, like
+    ``replied``).
     """
-    if not (overall.start == by_sent.start == positive.start) or not (
-        overall.end == by_sent.end == positive.end
+    if (overall.start, overall.end) != (positive.start, positive.end) or not (
+        by_sent.start <= overall.start and by_sent.end == overall.end
     ):
-        raise ValueError("the three series must cover the same window")
+        raise ValueError("the series must cover the same window (by_sent may start earlier)")
     rows = []
     for day in days_in(overall.start, overall.end):
         o = overall.get(day)
@@ -177,6 +191,14 @@ def day_figures(overall: Series, by_sent: Series, positive: Series) -> list[DayF
             )
         )
     return rows
+
+
+def cohort_replies(by_sent: Series, before: dt.date) -> dict[dt.date, int]:
+    """``replied_by_sent`` of the days before ``before``: send days whose replies are still
+    arriving (a cohort matures for weeks after the day itself was collected)."""
+    return {
+        d: by_sent.get(d).replied for d in days_in(by_sent.start, before - dt.timedelta(days=1))
+    }
 
 
 def notes(all_series: Iterable[Series]) -> dict[str, int]:

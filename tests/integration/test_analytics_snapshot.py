@@ -325,3 +325,28 @@ def test_a_campaign_created_after_the_day_is_not_collected_nor_called_yet(
 
     assert ctx.summary["not_started_ids"] == [str(fresh)]
     assert sb.requests_of(KEY) == 1 and stored_row_count() == 0 and totals(account) == {}
+
+
+def test_replies_to_an_older_send_day_update_its_cohort_at_no_extra_call(
+    sb: AnalyticsSandbox, db_url: str
+) -> None:
+    account = make_account(sb, "acme", KEY)
+    cid = sb.campaign(KEY, "c")
+    seeded = sb.seed(cid, days_back(DAY, 30))
+    run_snapshot(account, TODAY)
+    old_day = DAY - dt.timedelta(days=12)  # far outside the correction days
+
+    # Given replies arrived since to emails sent on that day (and Smartlead revised its sends)
+    later = {**seeded[old_day], "replied_by_sent": seeded[old_day]["replied_by_sent"] + 5}
+    sb.seed(cid, [old_day], **{**later, "sent": 1})
+    sb.seed(cid, [TODAY], sent=3)
+    before = sb.requests_of(KEY)
+
+    # When the next morning's run comes
+    ctx = run_snapshot(account, TODAY + dt.timedelta(days=1))
+
+    # Then the old send day's cohort count matured; its other figures stay as collected
+    got = stored(account)[str(cid)][old_day]
+    assert got == {**seeded[old_day], "replied_by_sent": later["replied_by_sent"]}
+    assert ctx.summary["cohort_days_updated"] == 1
+    assert sb.requests_of(KEY) - before == 1 + 4

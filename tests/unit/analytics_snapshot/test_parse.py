@@ -169,3 +169,30 @@ def test_series_of_different_windows_do_not_merge() -> None:
     b = series([], D(2026, 4, 1), D(2026, 4, 3))
     with pytest.raises(ValueError, match="same window"):
         day_figures(a, a, b)
+
+
+def test_windows_join_into_one_series_and_the_by_sent_series_may_reach_further_back() -> None:
+    from tasks.analytics_snapshot.parse import cohort_replies, joined
+
+    first = series(wrapped(row("30 Dec", replied="2")), D(2025, 12, 29), D(2025, 12, 31))
+    second = series(
+        wrapped(row("1 Jan", replied="1"), row("2 Jan", replied="3")), D(2026, 1, 1), D(2026, 1, 2)
+    )
+    by_sent = joined([second, first])
+    assert (by_sent.start, by_sent.end) == (D(2025, 12, 29), D(2026, 1, 2))
+    assert by_sent.missing == [D(2025, 12, 29), D(2025, 12, 31)]
+    overall = series(wrapped(row("2 Jan", sent="9")), D(2026, 1, 1), D(2026, 1, 2))
+    positive = series([], D(2026, 1, 1), D(2026, 1, 2))
+    rows = day_figures(overall, by_sent, positive)
+    assert [(r.day, r.sent, r.replied_by_sent) for r in rows] == [
+        (D(2026, 1, 1), 0, 1),
+        (D(2026, 1, 2), 9, 3),
+    ]
+    # the send days before the collected window: their matured cohort counts
+    assert cohort_replies(by_sent, D(2026, 1, 1)) == {
+        D(2025, 12, 29): 0,
+        D(2025, 12, 30): 2,
+        D(2025, 12, 31): 0,
+    }
+    with pytest.raises(ValueError):
+        day_figures(by_sent, overall, positive)  # by_sent may not start later than overall

@@ -56,6 +56,9 @@ def test_calls_per_campaign_are_a_small_constant_and_backfill_costs_the_same_up_
     assert calls_for_range(3) == 4  # three day-wise series + the lifetime call
     assert calls_for_range(30) == 4
     assert calls_for_range(45) == 7
+    # the by-sent series re-reads 30 send days: free within one window, not with a small cap
+    assert calls_for_range(3, max_days=7) == 2 + 5 + 1
+    assert calls_for_range(3, max_days=7, cohort_days=3) == 4
     assert calls_per_day(10) == 1 + 40
     assert calls_per_day(10, new_campaigns=10) == 1 + 40
     assert calls_per_day(10, new_campaigns=2, backfill_days=60) == 1 + 8 * 4 + 2 * 7
@@ -164,10 +167,11 @@ def test_a_campaign_created_after_the_day_collects_nothing_yet() -> None:
 
 def test_params_defaults_and_validation() -> None:
     p = P()
-    assert (p.local_time, p.statuses, p.correction_days, p.backfill_days) == (
+    assert (p.local_time, p.statuses, p.correction_days, p.backfill_days, p.cohort_days) == (
         "06:00",
         ["ACTIVE", "PAUSED"],
         2,
+        30,
         30,
     )
     assert P(local_time="7:5").local_time == "07:05"
