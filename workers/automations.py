@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Params(BaseModel):
@@ -44,9 +44,41 @@ class CrmSyncParams(_Params):
 
 
 class AnalyticsSnapshotParams(_Params):
-    """4. Daily analytics snapshot for white-label reports."""
+    """4. Daily per-campaign figures into the campaign store (reports, reply guard, send days)."""
 
-    campaign_ids: list[str] = Field(default_factory=list)  # empty = all campaigns
+    local_time: str = "06:00"  # local "HH:MM" after which the previous day is collected
+    campaign_ids: list[str] = Field(default_factory=list)  # empty = every campaign in `statuses`
+    statuses: list[str] = Field(default_factory=lambda: ["ACTIVE", "PAUSED"])
+    correction_days: int = Field(2, ge=0, le=29)  # days before yesterday collected again
+    # Send days whose by-sent-time reply count is re-read (replies arrive for weeks; free up to
+    # the window cap: one call covers them).
+    cohort_days: int = Field(30, ge=0, le=30)
+    backfill_days: int = Field(30, ge=1, le=365)  # a campaign seen for the first time
+    max_window_days: int = Field(30, ge=1, le=30)  # the API's window cap: longer ranges split
+
+    @field_validator("local_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        hh, sep, mm = value.partition(":")
+        if not (sep and hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError("local_time is 'HH:MM' (24 h)")
+        return f"{int(hh):02d}:{int(mm):02d}"
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, value: list[str]) -> list[str]:
+        known = {"DRAFTED", "ACTIVE", "PAUSED", "STOPPED", "COMPLETED"}
+        upper = [s.strip().upper() for s in value]
+        unknown = sorted(set(upper) - known)
+        if unknown:
+            raise ValueError(f"unknown campaign statuses {unknown}; known: {sorted(known)}")
+        return upper
+
+    @model_validator(mode="after")
+    def _windows(self) -> AnalyticsSnapshotParams:
+        if self.correction_days >= self.backfill_days:
+            raise ValueError("correction_days must be smaller than backfill_days")
+        return self
 
 
 class FormSpec(_Params):

@@ -22,6 +22,7 @@ TASK_MODULES = [
     "tasks.visit_followup.tasks",
     "tasks.crm_sync.tasks",
     "tasks.blocklist.tasks",
+    "tasks.analytics_snapshot.tasks",
 ]
 
 

@@ -151,6 +151,12 @@ LIMITER_PROBE_CALL = "tasks.limiter_probe.call"
 LIMITER_PROBE_CELERY_RATE_LIMIT = "tasks.limiter_probe.call_celery_rate_limit"
 """Benchmark and test probes of the shared limiter (one sandbox call each)."""
 
+# ## Scheduled checks: the per-account task of each, dispatched by the scheduling mechanism
+# (workers/scheduling/) with one kwarg, ``run_id: int`` (the claimed run record).
+
+SNAPSHOT_ANALYTICS = "tasks.analytics_snapshot.snapshot_account"
+"""Automation 4: store the account's previous local day of campaign figures."""
+
 ALL_TASK_NAMES = (
     *GATEWAY_TASK_NAMES,
     UPLOAD_CHUNK,
@@ -161,4 +167,5 @@ ALL_TASK_NAMES = (
     PING,
     LIMITER_PROBE_CALL,
     LIMITER_PROBE_CELERY_RATE_LIMIT,
+    SNAPSHOT_ANALYTICS,
 )

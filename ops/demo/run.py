@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ops import migrate
+from ops.demo.analytics import scenario_analytics
 from ops.demo.context import DemoContext, console
 from ops.demo.intake import scenario_intake
 from ops.demo.ping import scenario_ping
@@ -27,6 +28,7 @@ SCENARIOS: list[Callable[[DemoContext], None]] = [
     scenario_ping,
     scenario_intake,
     scenario_reply_routing,
+    scenario_analytics,
 ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from workers.clients import smartlead_models as analytics_models
 from workers.clients.base import RequestGate
 from workers.clients.errors import PermanentError
 from workers.clients.http import HttpRequester, json_body, server_message
@@ -314,6 +315,55 @@ class SmartleadClient:
         }
         data = self._call("GET", f"/campaigns/{int(campaign_id)}/statistics", params=params)
         return CampaignStatistics.model_validate(data or {})
+
+    # ---- analytics (automation 4) ----------------------------------------------------------
+    # The day-wise series sum their rows across the filter: for one campaign's series, pass
+    # that campaign alone. Windows may be capped at 30 days (unsure): callers split longer ones.
+    def get_day_wise_overall_stats(
+        self, start: dt.date | str, end: dt.date | str, **filters: Any
+    ) -> analytics_models.DayWiseStats:
+        """Per day: sent, opened, replied, bounced, unsubscribed. Filters: ``campaign_ids``,
+        ``client_ids``, ``timezone``, ``by_sent_time`` (count each reply on the day its email
+        was sent, the cohort a reply rate needs; needs ``timezone``), else on arrival."""
+        return self._day_wise("/analytics/day-wise-overall-stats", start, end, **filters)
+
+    def get_day_wise_positive_reply_stats(
+        self, start: dt.date | str, end: dt.date | str, **filters: Any
+    ) -> analytics_models.DayWiseStats:
+        """Per day: ``positive_replied`` (the overall series has none). Same filters."""
+        return self._day_wise("/analytics/day-wise-positive-reply-stats", start, end, **filters)
+
+    def _day_wise(
+        self,
+        path: str,
+        start: dt.date | str,
+        end: dt.date | str,
+        *,
+        campaign_ids: Iterable[int | str] | None = None,
+        client_ids: Iterable[int | str] | None = None,
+        timezone: str | None = None,
+        by_sent_time: bool = False,
+    ) -> analytics_models.DayWiseStats:
+        if by_sent_time and not timezone:
+            raise ValueError("the -by-sent-time analytics need a timezone (IANA name)")
+        params = {
+            "start_date": _day(start),
+            "end_date": _day(end),
+            "campaign_ids": ",".join(str(int(i)) for i in campaign_ids) if campaign_ids else None,
+            "client_ids": ",".join(str(int(i)) for i in client_ids) if client_ids else None,
+            "timezone": timezone or None,
+        }
+        path += "-by-sent-time" if by_sent_time else ""
+        return analytics_models.DayWiseStats.from_answer(self._call("GET", path, params=params))
+
+    def get_top_level_analytics_by_date(
+        self, campaign_id: int, start: dt.date | str, end: dt.date | str
+    ) -> analytics_models.TopLevelAnalytics:
+        """One campaign's aggregate over [start, end], positive replies included."""
+        params = {"start_date": _day(start), "end_date": _day(end)}
+        path = f"/campaigns/{int(campaign_id)}/top-level-analytics-by-date"
+        data = self._call("GET", path, params=params)
+        return analytics_models.TopLevelAnalytics.from_answer(data)
 
     # ---- agency clients ---------------------------------------------------------------------
     def list_clients(self) -> list[AgencyClient]:

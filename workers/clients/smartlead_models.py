@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 
 def _loose_int(value: Any) -> int:
@@ -358,4 +366,126 @@ __all__ = [
     "SeqDelay",
     "SequenceStep",
     "WarmupDetails",
+]
+
+
+# ---- analytics (automation 4) ----------------------------------------------------------------
+# The /analytics/* family wraps its payload ({success, message, data: {<name>: [...]}}); the
+# per-campaign endpoints answer bare objects. Both are read defensively: wrapped or bare, counts
+# as strings, rates as "5.03%". A row's ``date`` stays the raw text ("2026-04-20" or "20 Apr"
+# with no year): only the caller knows the window it asked for, so it resolves the day.
+
+
+def unwrap_analytics(payload: Any, name: str | None = None) -> Any:
+    """``{success, message, data: X}`` -> X; then ``{name: Y}`` -> Y. Anything else as it is."""
+    data = payload
+    wrapped = isinstance(data, dict) and "data" in data
+    if wrapped and ({"success", "ok", "message"} & set(data) or len(data) == 1):
+        data = data["data"]
+    if name is not None and isinstance(data, dict) and name in data:
+        data = data[name]
+    return data
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class EngagementMetrics(_Answer):
+    sent: LooseInt = Field(default=0, validation_alias=AliasChoices("sent", "sent_count"))
+    opened: LooseInt = Field(
+        default=0, validation_alias=AliasChoices("opened", "open_count", "opens")
+    )
+    replied: LooseInt = Field(
+        default=0, validation_alias=AliasChoices("replied", "reply_count", "replies")
+    )
+    positive_replied: LooseInt = Field(
+        default=0,
+        validation_alias=AliasChoices(
+            "positive_replied", "positive_reply_count", "positive_replies"
+        ),
+    )
+    bounced: LooseInt = Field(
+        default=0, validation_alias=AliasChoices("bounced", "bounce_count", "bounces")
+    )
+    unsubscribed: LooseInt = Field(
+        default=0, validation_alias=AliasChoices("unsubscribed", "unsubscribed_count")
+    )
+    open_rate: Percent = None
+    reply_rate: Percent = None
+    positive_reply_rate: Percent = None
+    bounce_rate: Percent = None
+    unsubscribe_rate: Percent = Field(
+        default=None, validation_alias=AliasChoices("unsubscribe_rate", "unsubscribed_rate")
+    )
+
+
+class DayWiseRow(_Answer):
+    date: Text
+    day_name: str | None = None
+    email_engagement_metrics: EngagementMetrics = Field(default_factory=EngagementMetrics)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_metrics(cls, data: Any) -> Any:
+        # Some answers carry the counts on the row itself: read them there.
+        if isinstance(data, dict) and not isinstance(data.get("email_engagement_metrics"), dict):
+            data = {**data, "email_engagement_metrics": data}
+        return data
+
+
+class DayWiseStats(_Answer):
+    """``data.day_wise_stats`` of the day-wise endpoints: one row per day, summed across the
+    ``campaign_ids``/``client_ids`` filter."""
+
+    day_wise_stats: list[DayWiseRow] = Field(default_factory=list)
+
+    @classmethod
+    def from_answer(cls, payload: Any) -> DayWiseStats:
+        rows = unwrap_analytics(payload, "day_wise_stats")
+        if rows is None or rows == {}:
+            rows = []
+        if not isinstance(rows, list):
+            raise ValueError(
+                f"day-wise analytics: expected a list of days, got {type(rows).__name__}"
+            )
+        return cls(day_wise_stats=[DayWiseRow.model_validate(r) for r in rows])
+
+
+class TopLevelAnalytics(_Answer):
+    """``GET /campaigns/{id}/top-level-analytics-by-date``: one aggregate for a window, with
+    the positive-reply count that the lifetime analytics lack."""
+
+    id: OptionalInt = None
+    name: str | None = None
+    status: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    sent_count: LooseInt = 0
+    unique_sent_count: LooseInt = 0
+    open_count: LooseInt = 0
+    unique_open_count: LooseInt = 0
+    click_count: LooseInt = 0
+    reply_count: LooseInt = 0
+    positive_reply_count: LooseInt = 0
+    bounce_count: LooseInt = 0
+    unsubscribed_count: LooseInt = 0
+
+    @classmethod
+    def from_answer(cls, payload: Any) -> TopLevelAnalytics:
+        data = unwrap_analytics(payload)
+        if isinstance(data, list):  # tolerated (not documented): the one campaign, listed
+            data = data[0] if data else {}
+        return cls.model_validate(data or {})
+
+
+__all__ += [
+    "DayWiseRow",
+    "DayWiseStats",
+    "EngagementMetrics",
+    "TopLevelAnalytics",
+    "unwrap_analytics",
 ]
