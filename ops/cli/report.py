@@ -95,8 +95,8 @@ def render(
     console.print(
         f"[bold]{acct.slug}[/bold] {chosen.label} ({chosen.start} to {chosen.end}): {figures}"
     )
-    console.print(f"html {html_path.resolve()}")
-    console.print(f"csv  {csv_path.resolve()}")
+    console.print(f"html {html_path.resolve()}", soft_wrap=True, highlight=False)
+    console.print(f"csv  {csv_path.resolve()}", soft_wrap=True, highlight=False)
 
 
 @app.command("link")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import workers.report_store  # noqa: F401  (client report tables)
 from workers import campaign_stats, mailbox_stats  # noqa: F401  (their tables join the metadata)
-from workers import report_store  # noqa: F401
 from workers.db import make_engine
 from workers.models import Base
 from workers.settings import get_settings
