@@ -128,11 +128,13 @@ def link_state(session: Session, account_id: int) -> LinkState | None:
 
 def token_matches(session: Session, account_id: int | None, token: str) -> bool:
     """Whether ``token`` opens the account's reports (constant time in the token)."""
-    stored = None
-    if account_id is not None:
-        stored = session.scalar(
-            select(ReportLink.token_hash).where(ReportLink.account_id == account_id)
+    # The same query runs for an unknown account (id -1 matches nothing), so the answer takes
+    # as long whether or not the account exists.
+    stored = session.scalar(
+        select(ReportLink.token_hash).where(
+            ReportLink.account_id == (account_id if account_id is not None else -1)
         )
+    )
     given = hash_token(token)
     ok = hmac.compare_digest(given, stored or _NO_HASH)
     return ok and stored is not None

@@ -138,4 +138,8 @@ def publish(account: str = typer.Argument(..., help="The account's slug.")) -> N
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="report", help="Client reports: write a file, the client's link.")
+    root.add_typer(
+        app,
+        name="report",
+        help="Client reports: `report ACCOUNT --out DIR` writes the page; `link` prints the link.",
+    )

@@ -66,3 +66,23 @@ def test_reports_and_link_hashes_round_trip(any_db_url: str) -> None:
         assert state is not None and state.rotated_at is not None
     with pytest.raises(ValueError, match="period key"), session_scope() as s:
         store_report(s, account_id, "../etc", "")
+
+
+def test_rendering_and_storing_the_standard_periods_runs_on_both_databases(
+    any_db_url: str,
+) -> None:
+    import datetime as dt
+
+    from tasks.analytics_snapshot.report.publish import render_and_store
+    from tests.report_seed import create_account, seed_days, seed_mailboxes
+
+    now = dt.datetime(2026, 12, 15, 8, 0, tzinfo=dt.UTC)
+    with session_scope() as s:
+        account_id = create_account(s, "northwind")
+        seed_days(s, account_id, dt.date(2026, 12, 14), 45)
+        seed_mailboxes(s, account_id, dt.date(2026, 12, 14), 10)
+    result = render_and_store(account_id, now=now)
+    assert [p["period"] for p in result["periods"]] == ["last-30-days", "2026-12", "2026-11"]
+    assert {p["state"] for p in result["periods"]} == {"ok"}
+    with session_scope() as s:
+        assert stored_period_keys(s, account_id) == ["2026-11", "2026-12", "last-30-days"]
