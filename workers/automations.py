@@ -80,6 +80,21 @@ class AnalyticsSnapshotParams(_Params):
             raise ValueError("correction_days must be smaller than backfill_days")
         return self
 
+    # report branding (the white-label client report; nothing in it names LeadOps)
+    brand_name: str = Field("", max_length=120)  # the agency's name, shown as "Prepared by"
+    # An https:// URL (fetched once per render and embedded) or a data:image/...;base64 URI.
+    brand_logo: str | None = Field(
+        None,
+        max_length=400_000,
+        pattern=r"^(https://\S+|data:image/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+)$",
+    )
+    accent_color: str = Field("#2563eb", pattern=r"^#[0-9a-fA-F]{6}$")
+    bounce_warn_percent: float = Field(3.0, ge=0, le=100)
+    unsubscribe_warn_percent: float = Field(1.0, ge=0, le=100)
+    warn_min_sent: int = Field(100, ge=0)  # fewer sends than this: no rate warning (noise)
+    # Where the client opens the link (e.g. https://reports.agency.example); default: settings.
+    report_base_url: str | None = Field(None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+
 
 class FormSpec(_Params):
     campaign_id: str

@@ -23,6 +23,7 @@ TASK_MODULES = [
     "tasks.crm_sync.tasks",
     "tasks.blocklist.tasks",
     "tasks.analytics_snapshot.tasks",
+    "tasks.analytics_snapshot.report.tasks",
 ]
 
 

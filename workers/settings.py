@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     gateway_account_cache_seconds: float = 30.0
     gateway_redis_timeout_seconds: float = 1.0
     gateway_retry_after_seconds: int = 30
+    # The gateway as clients reach it (client report links); unset: http://gateway_host:port.
+    gateway_public_url: str | None = None
 
     smartlead_base_url: str = "https://server.smartlead.ai/api/v1"
     hubspot_base_url: str = "https://api.hubapi.com"

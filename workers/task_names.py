@@ -157,6 +157,9 @@ LIMITER_PROBE_CELERY_RATE_LIMIT = "tasks.limiter_probe.call_celery_rate_limit"
 SNAPSHOT_ANALYTICS = "tasks.analytics_snapshot.snapshot_account"
 """Automation 4: store the account's previous local day of campaign figures."""
 
+RENDER_REPORTS = "tasks.analytics_snapshot.render_reports"
+"""Automation 4: render and store an account's client report periods. kwargs: ``account_id``."""
+
 ALL_TASK_NAMES = (
     *GATEWAY_TASK_NAMES,
     UPLOAD_CHUNK,
@@ -168,4 +171,5 @@ ALL_TASK_NAMES = (
     LIMITER_PROBE_CALL,
     LIMITER_PROBE_CELERY_RATE_LIMIT,
     SNAPSHOT_ANALYTICS,
+    RENDER_REPORTS,
 )

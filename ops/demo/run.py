@@ -16,6 +16,7 @@ from ops.demo.context import DemoContext, console
 from ops.demo.intake import scenario_intake
 from ops.demo.ping import scenario_ping
 from ops.demo.replies import scenario_reply_routing
+from ops.demo.report import scenario_report
 from ops.embedded_redis import free_port
 from ops.supervisor import Stack, wait_for_http
 from workers import celery_app as celery_module
@@ -29,6 +30,7 @@ SCENARIOS: list[Callable[[DemoContext], None]] = [
     scenario_intake,
     scenario_reply_routing,
     scenario_analytics,
+    scenario_report,
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import workers.report_store  # noqa: F401  (client report tables)
 from workers import campaign_stats, mailbox_stats  # noqa: F401  (their tables join the metadata)
 from workers.db import make_engine
 from workers.models import Base

@@ -24,7 +24,6 @@ def test_demo_step_seeds_30_days_collects_them_and_reports_its_checks(
     redis_url: str, db_url: str
 ) -> None:
     from ops.demo.analytics import CAMPAIGNS, DAYS, DEMO_ACCOUNT, scenario_analytics
-
     from ops.sandbox import smartlead
     from ops.sandbox.serve import serve
     from workers.accounts import get_account_by_slug
