@@ -20,6 +20,8 @@ TASK_MODULES = [
     "tasks.limiter_probe",
     "tasks.crm_sync",
     "tasks.blocklist",
+    "tasks.reply_guard.tasks",
+    "tasks.send_days.tasks",
 ]
 
 

@@ -31,6 +31,8 @@ ROUTES: dict[str, Queue] = {
     "tasks.crm_sync": Queue.REALTIME,
     "tasks.blocklist": Queue.REALTIME,
     "tasks.dispatch": Queue.SCHEDULED,
+    "tasks.reply_guard": Queue.SCHEDULED,
+    "tasks.send_days": Queue.SCHEDULED,
 }
 
 
