@@ -54,7 +54,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ops.sandbox import smartlead_admin, smartlead_api, smartlead_leads, smartlead_reports
+from ops.sandbox import (
+    smartlead_admin,
+    smartlead_api,
+    smartlead_guard,
+    smartlead_leads,
+    smartlead_reports,
+)
 from ops.sandbox.smartlead_state import ApiFailure, SandboxState, key_hash
 
 API_PREFIX = "/api/v1"
@@ -94,6 +100,7 @@ def create_app(*, keys: Iterable[str] = (), clock: Callable[[], float] | None = 
     for module in (smartlead_api, smartlead_leads, smartlead_reports):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(smartlead_admin.router)
+    app.include_router(smartlead_guard.router)  # person status/schedule, write log (issue 13)
 
     @app.exception_handler(ApiFailure)
     async def _failure(request: Request, exc: ApiFailure) -> Response:
