@@ -159,7 +159,10 @@ def decide(
 ) -> DaysDecision:
     """Which scheduled weekdays to drop, if the evidence says so."""
     before = tuple(sorted(set(current_days)))
-    judged = sorted((r for r in rows if r.judged), key=lambda r: (-r.replied / r.sent, r.weekday))
+    # Best first; on a tie the weekday with more sends (surer of its rate) is tried first.
+    judged = sorted(
+        (r for r in rows if r.judged), key=lambda r: (-r.replied / r.sent, r.sent, r.weekday)
+    )
     if len(before) <= keep_days:
         why = f"schedule has {len(before)} day(s), the minimum is {keep_days}"
         return DaysDecision("keep", why, before, before, confidence)
