@@ -24,7 +24,7 @@ from tasks.reply_guard.rules import GuardDecision, GuardRule, PauseState, decide
 from tasks.reply_guard.rules import window as guard_window
 from workers import audit
 from workers.accounts import automation_config, get_account
-from workers.campaign_stats import CampaignTotals, days_between, totals_of
+from workers.campaign_stats import days_between, totals_of
 from workers.clients.errors import ApiError, PermanentError
 from workers.db import session_scope
 from workers.logging import get_logger
@@ -44,6 +44,16 @@ class Plan:
     decision: GuardDecision
 
 
+@dataclass(frozen=True)
+class Seen:
+    """A campaign as the stored figures last saw it."""
+
+    campaign_id: str
+    name: str
+    status: str
+    seen_at: dt.datetime
+
+
 def guard_account(ctx: RunContext) -> None:
     """The scheduled check's work for one account (fills ``ctx.summary`` or skips)."""
     today = ctx.period_start
@@ -55,11 +65,17 @@ def guard_account(ctx: RunContext) -> None:
         config = automation_config(account, AUTOMATION)
         params, dry_run = config.params, ctx.dry_run or config.dry_run
         rule = GuardRule.from_params(params)
-        totals = totals_of(s, account.id)
+        totals = [
+            Seen(t.campaign_id, t.name, t.status, _aware(t.updated_at))
+            for t in totals_of(s, account.id)
+        ]
         if not totals:
             ctx.skip("no campaign figures stored for the account (analytics snapshot not run)")
             return
-        resumes = _note_resumes(s, account, totals, today, ctx)
+        to_read = _needs_reread(s, account.id, totals)
+    statuses = _reread(account, to_read) if to_read and not dry_run else {}
+    with session_scope() as s:
+        resumes = _note_resumes(s, account, totals, statuses, today, ctx)
         outcomes, plans = _decide_all(s, account, totals, rule, params, today)
     for plan in plans:
         outcomes[plan.campaign_id].update(_act(account, plan, today, ctx, dry_run))
@@ -86,19 +102,67 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _needs_reread(s: Session, account_id: int, totals: list[Seen]) -> list[str]:
+    """Campaigns whose current status only Smartlead can tell: a pause whose run died before
+    recording its outcome, and a LeadOps pause the figures show ACTIVE from a reading older
+    than the pause (the snapshot may simply not have run since)."""
+    by_id = {t.campaign_id: t for t in totals}
+    out = []
+    for cid, pause in latest_pauses(s, account_id).items():
+        t = by_id.get(cid)
+        stale_active = (
+            pause.resumed_on is None
+            and t is not None
+            and t.status == "ACTIVE"
+            and t.seen_at <= _aware(pause.paused_at)
+        )
+        if pause.state == "pausing" or stale_active:
+            out.append(cid)
+    return out
+
+
+def _reread(account: Account, campaign_ids: list[str]) -> dict[str, str | None]:
+    from workers.clients.factory import smartlead_for
+
+    client = smartlead_for(account, lane="bulk")
+    try:
+        out: dict[str, str | None] = {}
+        for cid in campaign_ids:
+            campaign = client.get_campaign(int(cid))
+            out[cid] = campaign.status if campaign is not None else None
+        return out
+    finally:
+        client.close()
+
+
 def _note_resumes(
-    s: Session, account: Account, totals: list[CampaignTotals], today: dt.date, ctx: RunContext
+    s: Session,
+    account: Account,
+    totals: list[Seen],
+    statuses: dict[str, str | None],
+    today: dt.date,
+    ctx: RunContext,
 ) -> list[dict[str, Any]]:
-    """A campaign LeadOps paused that the figures show ACTIVE, observed after the pause, was
-    resumed by a person: record the latest date that can have happened on."""
+    """A campaign LeadOps paused that is ACTIVE now (re-read, or in figures read after the
+    pause) was resumed by a person: record the latest date that can have happened on.
+
+    A pause whose run died before recording its outcome and that is ACTIVE now may be a call
+    that never landed or an immediate resume: it is treated as a resume, so LeadOps never
+    fights a person."""
     by_id = {t.campaign_id: t for t in totals}
     seen: list[dict[str, Any]] = []
     for cid, pause in latest_pauses(s, account.id).items():
-        t = by_id.get(cid)
-        if pause.resumed_on is not None or t is None or t.status != "ACTIVE":
+        if pause.state == "pausing" and cid in statuses:
+            pause.state = "paused"
+        if pause.resumed_on is not None:
             continue
-        if _aware(t.updated_at) <= _aware(pause.paused_at):
-            continue  # that ACTIVE was read before LeadOps paused it
+        t = by_id.get(cid)
+        if cid in statuses:
+            active = statuses[cid] == "ACTIVE"
+        else:
+            active = t is not None and t.status == "ACTIVE" and t.seen_at > _aware(pause.paused_at)
+        if not active:
+            continue
         since = days_between(
             s, account.id, pause.paused_on + dt.timedelta(days=1), today, campaign_id=cid
         ).get(cid, {})
@@ -126,7 +190,7 @@ def _note_resumes(
 def _decide_all(
     s: Session,
     account: Account,
-    totals: list[CampaignTotals],
+    totals: list[Seen],
     rule: GuardRule,
     params: Any,
     today: dt.date,
@@ -148,6 +212,10 @@ def _decide_all(
             outcomes[cid] = {"name": t.name, "outcome": "opted_out", "reason": "opt-out list"}
             continue
         pause = pauses.get(cid)
+        if pause is not None and pause.paused_on == today and pause.resumed_on is None:
+            # An earlier attempt of this run (retried after the pause) did it: same record.
+            outcomes[cid] = {"name": t.name, **pause.figures, "outcome": "paused"}
+            continue
         state = PauseState(pause.paused_on, pause.resumed_on) if pause else None
         decision = decide(today, figures.get(cid, {}), rule, state)
         outcome = {"pause": "pause", "keep": "kept", "no_decision": "no_decision"}[decision.action]

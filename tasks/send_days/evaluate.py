@@ -82,7 +82,7 @@ class Evaluation:
             return f"{self.name} (#{self.campaign_id}): {self.reason}"
         return (
             f"{self.name} (#{self.campaign_id}): send days "
-            f"{day_names(self.before.days_of_the_week)} -> {day_names(self.after.days_of_the_week)}"
+            f"{day_names(self.before.days_of_the_week)} → {day_names(self.after.days_of_the_week)}"
             f" ({self.decision.reason})"
         )
 

@@ -10,6 +10,7 @@ writes, and records and announces "would narrow".
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -45,7 +46,12 @@ def narrow_account(ctx: RunContext) -> None:
             ctx.skip("no active campaign in the stored figures (analytics snapshot not run?)")
             return
         changes = {
-            cid: (row.changed_on, row.state, list(row.schedule_after.get("days_of_the_week", [])))
+            cid: LastChange(
+                row.changed_on,
+                row.state,
+                list(row.schedule_after.get("days_of_the_week", [])),
+                dict(row.evidence),
+            )
             for cid, row in last_changes(s, account.id).items()
         }
         start, end = lookback(today, rule.lookback_days)
@@ -83,6 +89,14 @@ def narrow_account(ctx: RunContext) -> None:
     }
 
 
+@dataclass(frozen=True)
+class LastChange:
+    changed_on: dt.date
+    state: str
+    after: list[int]
+    evidence: dict[str, Any]
+
+
 class _LazyClient:
     """The account's Smartlead client, built on the first campaign that needs a call."""
 
@@ -107,7 +121,7 @@ def _one(
     smartlead: _LazyClient,
     cid: str,
     name: str,
-    last: tuple[dt.date, str, list[int]] | None,
+    last: LastChange | None,
     figures: dict[dt.date, Any],
     *,
     rule: DaysRule,
@@ -116,7 +130,10 @@ def _one(
     dry_run: bool,
 ) -> dict[str, Any]:
     """One campaign: screened from stored figures, or re-read, judged and maybe narrowed."""
-    pending = last is not None and last[1] == "writing"
+    pending = last is not None and last.state == "writing"
+    if last is not None and last.state == "done" and last.changed_on == today:
+        # An earlier attempt of this run (retried after the write) made it: same record.
+        return {**last.evidence, "outcome": "changed"}
     if not pending:
         screened = screen(
             cid,
@@ -126,13 +143,13 @@ def _one(
             figures=figures,
             account_tz=account.timezone,
             opted_out=cid in rule.exclude_campaign_ids,
-            last_change_on=last[0] if last else None,
+            last_change_on=last.changed_on if last else None,
         )
         if screened is not None:
             return screened.as_json()
     client = smartlead.get()
     campaign = client.get_campaign(int(cid))
-    if pending and last is not None and _finish_pending(account.id, cid, campaign, last[2]):
+    if pending and last is not None and _finish_pending(account.id, cid, campaign, last.after):
         return {"name": name, "outcome": "changed", "reason": "an interrupted change had landed"}
     ev = judge(cid, name, campaign, rule=rule, figures=figures, account_tz=account.timezone)
     if ev.outcome == "change":
@@ -222,7 +239,7 @@ def _announce(account: Account, results: dict[str, dict[str, Any]], dry_run: boo
     ids: list[int] = []
     if dry_run:
         lines = [
-            f"{r['name']} (#{cid}) would go {_days(r, 'schedule_before')} -> "
+            f"{r['name']} (#{cid}) would go {_days(r, 'schedule_before')} → "
             f"{_days(r, 'schedule_after')}: {r['reason']}"
             for cid, r in results.items()
             if r["outcome"] == "would_change"
