@@ -128,3 +128,50 @@ def test_dry_run_reads_but_writes_nothing_and_announces_would_narrow(stack: Guar
     stack.configure("send_days", dry_run=False)
     nxt = stack.run("send_days", narrow_account, TODAY + dt.timedelta(days=1))
     assert nxt.summary["campaigns"][cid]["outcome"] == "changed"
+
+
+def test_the_cli_prints_the_weekday_table_and_what_the_check_would_do(stack: GuardStack) -> None:
+    """`leadops send-days ACCOUNT --campaign C` in a real process: the table and the verdict,
+    computed for today in the account's zone; nothing written."""
+    import subprocess
+    import sys
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import child_env
+
+    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date()
+    cid = stack.campaign("CLI outbound")
+    stack.schedule(cid, **LEGACY)
+    stack.totals(cid, "CLI outbound", "ACTIVE")
+    stack.figures(
+        cid,
+        {
+            d: MON_WED_WIN[d.isoweekday() % 7]
+            for d in days_back(today, 28)
+            if d.isoweekday() % 7 in MON_WED_WIN
+        },
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "send-days", "guard-client", "--campaign", cid],
+        env=child_env(COLUMNS="160"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    mon = next(line for line in lines if line.strip("│ ").startswith("Mon"))
+    assert "400" in mon and "16" in mon and "4.00%" in mon
+    assert any(line.strip("│ ").startswith("Sun") and "-" in line for line in lines)
+    assert "would narrow" in out.stdout and "→ Mon, Tue, Wed" in out.stdout
+    assert "startHour '9' normalised to '09:00'" in out.stdout
+    assert stack.writes(cid, "schedule") == []
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "send-days", "nobody"],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "no account 'nobody'" in bad.stderr
