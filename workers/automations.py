@@ -41,6 +41,8 @@ class ReplyGuardParams(_Params):
     min_sent_per_day: int = Field(50, ge=1)
     min_evidence_days: int | None = Field(None, ge=1, le=30)
     settle_days: int = Field(0, ge=0, le=7)
+    # Set (e.g. 0.8): also require P(true rate < threshold) >= confidence. None: the rate alone.
+    confidence: float | None = Field(None, ge=0.5, le=0.999)
     exclude_campaign_ids: list[str] = Field(default_factory=list)  # never paused by LeadOps
     local_time: str = "09:00"  # the account's local time of the daily check
 

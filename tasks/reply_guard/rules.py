@@ -13,6 +13,10 @@ collection failed says nothing about the rate. The rate is summed (replies / sen
 evidence days), never an average of daily rates, so a day with 2 sends cannot outweigh one with
 200. Fewer than ``min_evidence_days`` evidence days: no decision, recorded as such.
 
+Optional ``confidence``: pause only when, beyond the observed rate being under the threshold,
+the posterior probability that the true rate is under it reaches ``confidence`` (600 sends at a
+true 1.5% fall under 1% about one time in ten; see ``python -m ops.bench.decisions``).
+
 Do not fight a person: when a campaign LeadOps paused is seen active again, LeadOps waits for
 ``days`` fresh evidence days strictly after the resume before it may pause it again.
 """
@@ -20,6 +24,7 @@ Do not fight a person: when a campaign LeadOps paused is seen active again, Lead
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -37,6 +42,7 @@ class GuardRule:
     min_sent_per_day: int = 50
     min_evidence_days: int | None = None  # None: every day of the window
     settle_days: int = 0
+    confidence: float | None = None  # None: the observed rate alone decides
 
     @property
     def evidence_needed(self) -> int:
@@ -50,6 +56,7 @@ class GuardRule:
             min_sent_per_day=int(params.min_sent_per_day),
             min_evidence_days=params.min_evidence_days,
             settle_days=int(params.settle_days),
+            confidence=params.confidence,
         )
 
 
@@ -100,6 +107,26 @@ class GuardDecision:
             "threshold_percent": self.threshold_percent,
             "days": [r.as_json() for r in self.rows],
         }
+
+
+def prob_below(replied: int, sent: int, threshold: float) -> float:
+    """Posterior probability that the true reply rate is below ``threshold`` (uniform prior:
+    Beta(replied + 1, sent - replied + 1)); for integer parameters the Beta CDF is a binomial
+    tail, P(Binomial(sent + 1, threshold) >= replied + 1), summed exactly over few terms."""
+    if not 0 <= replied <= sent:
+        raise ValueError(f"need 0 <= replied <= sent (got {replied}/{sent})")
+    if threshold <= 0:
+        return 0.0
+    if threshold >= 1:
+        return 1.0
+    n, lt, lq = sent + 1, math.log(threshold), math.log1p(-threshold)
+    lower = math.fsum(
+        math.exp(
+            math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * lt + (n - i) * lq
+        )
+        for i in range(replied + 1)
+    )
+    return min(1.0, max(0.0, 1.0 - lower))
 
 
 def window(today: dt.date, rule: GuardRule) -> list[dt.date]:
@@ -180,7 +207,16 @@ def decide(
         )
     rate = f"{100 * replied / sent:.2f}%"
     # Exact arithmetic: a rate exactly at the threshold is not below it.
-    if Fraction(replied * 100, sent) < Fraction(str(rule.threshold_percent)):
+    below = Fraction(replied * 100, sent) < Fraction(str(rule.threshold_percent))
+    if below and rule.confidence is not None:
+        p = prob_below(replied, sent, rule.threshold_percent / 100)
+        if p < rule.confidence:
+            return decision(
+                "keep",
+                f"reply rate {rate} ({replied}/{sent}) is below {rule.threshold_percent:g}% but "
+                f"not surely: P(true rate below) {p:.3f} < {rule.confidence:g}",
+            )
+    if below:
         return decision(
             "pause",
             f"reply rate {rate} ({replied}/{sent} by send date over {len(counted)} days) is "

@@ -159,3 +159,21 @@ def test_rule_reads_the_account_params() -> None:
     assert (rule.threshold_percent, rule.days, rule.evidence_needed) == (2.5, 4, 4)
     with pytest.raises(ValueError, match="min_evidence_days"):
         ReplyGuardParams(days=2, min_evidence_days=3)
+
+
+def test_with_a_confidence_a_rate_just_under_the_threshold_is_not_enough() -> None:
+    figures = days((200, 1, 0), (200, 1, 0), (200, 1, 0))  # 0.50%: P(true < 1%) = 0.851
+    sure = decide(TODAY, figures, GuardRule(1.0, 3, 50, confidence=0.8))
+    unsure = decide(TODAY, figures, GuardRule(1.0, 3, 50, confidence=0.9))
+    assert sure.action == "pause"
+    assert unsure.action == "keep" and "P(true rate below) 0.851 < 0.9" in unsure.reason
+
+
+def test_prob_below_is_the_beta_cdf() -> None:
+    from tasks.reply_guard.rules import prob_below
+
+    assert prob_below(0, 0, 0.5) == pytest.approx(0.5)  # uniform prior alone
+    assert prob_below(0, 1, 0.5) == pytest.approx(0.75)  # Beta(1, 2): 1 - (1 - x)^2
+    assert prob_below(3, 600, 0.0) == 0.0 and prob_below(3, 600, 1.0) == 1.0
+    with pytest.raises(ValueError):
+        prob_below(4, 3, 0.01)
