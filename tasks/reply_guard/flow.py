@@ -81,7 +81,7 @@ def guard_account(ctx: RunContext) -> None:
         outcomes[plan.campaign_id].update(_act(account, plan, today, ctx, dry_run))
     slack = _announce(account, plans, outcomes, dry_run)
     days = guard_window(today, rule)
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"not_active": sum(t.status != "ACTIVE" for t in totals)}
     for item in outcomes.values():
         counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
     ctx.summary = {
@@ -207,7 +207,7 @@ def _decide_all(
     for t in totals:
         cid = t.campaign_id
         if t.status != "ACTIVE":
-            continue  # counted, not listed: only active campaigns are judged
+            continue  # only active campaigns are judged (the summary counts the others)
         if cid in excluded:
             outcomes[cid] = {"name": t.name, "outcome": "opted_out", "reason": "opt-out list"}
             continue

@@ -25,7 +25,7 @@ QUIET = (30, 0)  # under min_sent_per_day
 
 
 @pytest.fixture
-def stack(redis_url: str, db_url: str) -> Iterator[GuardStack]:
+def stack(redis_url: str, any_db_url: str) -> Iterator[GuardStack]:
     with guard_stack() as st:
         st.configure("reply_guard", threshold_percent=1.0, days=3, min_sent_per_day=50)
         yield st

@@ -34,7 +34,7 @@ LEGACY = {
 
 
 @pytest.fixture
-def stack(redis_url: str, db_url: str) -> Iterator[GuardStack]:
+def stack(redis_url: str, any_db_url: str) -> Iterator[GuardStack]:
     with guard_stack() as st:
         st.configure("send_days", keep_days=3, min_sent_per_weekday=100, confidence=0.95)
         yield st
