@@ -40,6 +40,8 @@ Admin API (no api_key):
   rate_limited, windows, max_accepted_in_window: {"10/2s": n}, leads_uploaded_more_than_once,
   repeated_uploads}}, unknown_keys, webhook_deliveries}``.
 - ``POST /admin/reset``.
+- ``POST /admin/campaigns/{id}/person/status|schedule`` (a person's dashboard change) and
+  ``GET /admin/campaigns/{id}/writes`` (status/schedule calls applied): smartlead_guard.py.
 """
 
 from __future__ import annotations
