@@ -11,6 +11,14 @@ class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _hh_mm(value: str) -> str:
+    """A local time of day as "HH:MM" (the scheduling mechanism's ``local_time`` override)."""
+    hh, sep, mm = str(value).strip().partition(":")
+    if not (sep and hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+        raise ValueError(f"local_time must be 'HH:MM', not {value!r}")
+    return f"{int(hh):02d}:{int(mm):02d}"
+
+
 class ClayIntakeParams(_Params):
     """1. Clay rows -> Smartlead campaign, uploaded in chunks."""
 
@@ -20,11 +28,34 @@ class ClayIntakeParams(_Params):
 
 
 class ReplyGuardParams(_Params):
-    """2. Pause a campaign whose reply rate stays under a threshold for N days."""
+    """2. Pause a campaign whose reply rate stays under a threshold for N days.
+
+    The rate is replies by send date / sent, summed over the evidence days of the last ``days``
+    complete local days (``settle_days`` earlier, to let the newest send cohorts collect their
+    replies). A day is evidence when it was collected and sent at least ``min_sent_per_day``;
+    ``min_evidence_days`` (default: all ``days``) of them are needed for any decision.
+    """
 
     threshold_percent: float = Field(1.0, ge=0, le=100)
     days: int = Field(3, ge=1, le=30)
     min_sent_per_day: int = Field(50, ge=1)
+    min_evidence_days: int | None = Field(None, ge=1, le=30)
+    settle_days: int = Field(0, ge=0, le=7)
+    # Set (e.g. 0.8): also require P(true rate < threshold) >= confidence. None: the rate alone.
+    confidence: float | None = Field(None, ge=0.5, le=0.999)
+    exclude_campaign_ids: list[str] = Field(default_factory=list)  # never paused by LeadOps
+    local_time: str = "09:00"  # the account's local time of the daily check
+
+    @field_validator("local_time")
+    @classmethod
+    def _local_time(cls, value: str) -> str:
+        return _hh_mm(value)
+
+    @model_validator(mode="after")
+    def _evidence_within_window(self) -> ReplyGuardParams:
+        if self.min_evidence_days is not None and self.min_evidence_days > self.days:
+            raise ValueError("min_evidence_days cannot exceed days")
+        return self
 
 
 class CrmSyncParams(_Params):
@@ -134,11 +165,26 @@ class OnboardingParams(_Params):
 
 
 class SendDayParams(_Params):
-    """9. Narrow send days to the weekdays with the best reply rates."""
+    """9. Narrow send days to the weekdays with the best reply rates.
+
+    A scheduled weekday is dropped only when the posterior probability that its reply rate (by
+    send date) is below that of the kept weekdays reaches ``confidence`` (Bonferroni-adjusted
+    for the weekdays compared). A weekday with fewer than ``min_sent_per_weekday`` sends over
+    the lookback is never judged; no weekday is ever added.
+    """
 
     lookback_days: int = Field(28, ge=7, le=30)
     keep_days: int = Field(3, ge=1, le=7)
-    min_sent_per_day: int = Field(30, ge=1)
+    min_sent_per_weekday: int = Field(100, ge=1)
+    confidence: float = Field(0.95, ge=0.5, le=0.999)
+    min_days_between_changes: int = Field(28, ge=1, le=365)
+    exclude_campaign_ids: list[str] = Field(default_factory=list)  # schedules left untouched
+    local_time: str = "09:00"  # the account's local time of the weekly check
+
+    @field_validator("local_time")
+    @classmethod
+    def _local_time(cls, value: str) -> str:
+        return _hh_mm(value)
 
 
 class VisitFollowupParams(_Params):

@@ -24,6 +24,8 @@ TASK_MODULES = [
     "tasks.blocklist.tasks",
     "tasks.analytics_snapshot.tasks",
     "tasks.analytics_snapshot.report.tasks",
+    "tasks.reply_guard.tasks",
+    "tasks.send_days.tasks",
 ]
 
 

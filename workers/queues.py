@@ -32,6 +32,8 @@ ROUTES: dict[str, Queue] = {
     "tasks.blocklist": Queue.REALTIME,
     "tasks.dispatch": Queue.SCHEDULED,
     "tasks.analytics_snapshot": Queue.SCHEDULED,
+    "tasks.reply_guard": Queue.SCHEDULED,
+    "tasks.send_days": Queue.SCHEDULED,
 }
 
 

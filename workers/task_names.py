@@ -157,6 +157,12 @@ LIMITER_PROBE_CELERY_RATE_LIMIT = "tasks.limiter_probe.call_celery_rate_limit"
 SNAPSHOT_ANALYTICS = "tasks.analytics_snapshot.snapshot_account"
 """Automation 4: store the account's previous local day of campaign figures."""
 
+CHECK_REPLY_GUARD = "tasks.reply_guard.check_account"
+"""Automation 2: pause the account's campaigns whose reply rate stays under the threshold."""
+
+CHECK_SEND_DAYS = "tasks.send_days.check_account"
+"""Automation 9: narrow the account's campaigns' send days to the weekdays that get replies."""
+
 RENDER_REPORTS = "tasks.analytics_snapshot.render_reports"
 """Automation 4: render and store an account's client report periods. kwargs: ``account_id``."""
 
@@ -172,4 +178,6 @@ ALL_TASK_NAMES = (
     LIMITER_PROBE_CELERY_RATE_LIMIT,
     SNAPSHOT_ANALYTICS,
     RENDER_REPORTS,
+    CHECK_REPLY_GUARD,
+    CHECK_SEND_DAYS,
 )

@@ -13,6 +13,7 @@ from rich.table import Table
 from ops import migrate
 from ops.demo.analytics import scenario_analytics
 from ops.demo.context import DemoContext, console
+from ops.demo.guard import scenario_reply_guard, scenario_send_days
 from ops.demo.intake import scenario_intake
 from ops.demo.ping import scenario_ping
 from ops.demo.replies import scenario_reply_routing
@@ -31,6 +32,8 @@ SCENARIOS: list[Callable[[DemoContext], None]] = [
     scenario_reply_routing,
     scenario_analytics,
     scenario_report,
+    scenario_reply_guard,
+    scenario_send_days,
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import workers.report_store  # noqa: F401  (client report tables)
+from tasks.reply_guard import models as _reply_guard_models  # noqa: F401  (its table)
+from tasks.send_days import models as _send_days_models  # noqa: F401  (its table)
 from workers import campaign_stats, mailbox_stats  # noqa: F401  (their tables join the metadata)
 from workers.db import make_engine
 from workers.models import Base

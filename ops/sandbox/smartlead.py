@@ -40,6 +40,8 @@ Admin API (no api_key):
   rate_limited, windows, max_accepted_in_window: {"10/2s": n}, leads_uploaded_more_than_once,
   repeated_uploads}}, unknown_keys, webhook_deliveries}``.
 - ``POST /admin/reset``.
+- ``POST /admin/campaigns/{id}/person/status|schedule`` (a person's dashboard change) and
+  ``GET /admin/campaigns/{id}/writes`` (status/schedule calls applied): smartlead_guard.py.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from ops.sandbox import (
     smartlead_admin,
     smartlead_analytics,
     smartlead_api,
+    smartlead_guard,
     smartlead_leads,
     smartlead_reports,
 )
@@ -101,6 +104,7 @@ def create_app(*, keys: Iterable[str] = (), clock: Callable[[], float] | None = 
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(smartlead_admin.router)
     smartlead_analytics.register(app, API_PREFIX)  # automation 4's analytics family
+    app.include_router(smartlead_guard.router)  # person status/schedule, write log (issue 13)
 
     @app.exception_handler(ApiFailure)
     async def _failure(request: Request, exc: ApiFailure) -> Response:

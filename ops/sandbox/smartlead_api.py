@@ -122,12 +122,13 @@ async def set_status(request: Request, campaign_id: int) -> Any:
     body = await _body(request)
     status = body.get("status")
     if status not in STATUS_COMMANDS:
-        raise joi('"status" must be one of [PAUSED, STOPPED, START]')
+        raise joi("Allowed values are - START,STOPPED,PAUSED")
     with state.lock:
         camp = state.campaign_of(key, campaign_id)
         if camp.status == "STOPPED":
             raise joi("Campaign is stopped and can not be started or paused again")
         camp.status = STATUS_COMMANDS[status]
+        camp.writes.append({"call": "status", "body": dict(body), "at": now_iso()})
     return {"ok": True}
 
 
@@ -135,18 +136,31 @@ async def set_status(request: Request, campaign_id: int) -> Any:
 async def save_schedule(request: Request, campaign_id: int) -> Any:
     state, key = _ctx(request)
     body = await _body(request)
-    _unknown(body, (*SCHEDULE_REQUIRED, "schedule_start_time"))
+    # Required fields first: a nested {"schedule": {...}} body is refused for its missing
+    # "timezone", as the real backend does.
     for name in SCHEDULE_REQUIRED:
         if body.get(name) is None:
             raise joi(f'"{name}" is required')
+    _unknown(body, (*SCHEDULE_REQUIRED, "schedule_start_time"))
     days = body["days_of_the_week"]
-    if not isinstance(days, list) or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-        raise joi('"days_of_the_week[0]" must be less than or equal to 6')
+    if not isinstance(days, list) or not days:
+        raise joi('"days_of_the_week" must be an array of weekdays 0..6')
+    for i, d in enumerate(days):
+        if not isinstance(d, int) or isinstance(d, bool):
+            raise joi(f'"days_of_the_week[{i}]" must be a number')
+        if not 0 <= d <= 6:
+            bound = "less than or equal to 6" if d > 6 else "greater than or equal to 0"
+            raise joi(f'"days_of_the_week[{i}]" must be {bound}')
     for name in ("start_hour", "end_hour"):
         if not re.fullmatch(r"\d{1,2}:\d{2}", str(body[name])):
             raise joi(f'"{name}" with value "{body[name]}" fails to match the required pattern')
+    gap = body["min_time_btw_emails"]
+    if not isinstance(gap, int) or isinstance(gap, bool) or gap < 3:
+        raise joi('"min_time_btw_emails" must be greater than or equal to 3')
     with state.lock:
-        state.campaign_of(key, campaign_id).schedule = dict(body)
+        camp = state.campaign_of(key, campaign_id)
+        camp.schedule = dict(body)
+        camp.writes.append({"call": "schedule", "body": dict(body), "at": now_iso()})
     return {"ok": True}
 
 

@@ -130,6 +130,7 @@ class CampaignState:
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
     activity: dict[str, Counter[str]] = field(default_factory=dict)  # day -> counts
     stats: list[dict[str, Any]] = field(default_factory=list)  # per-email statistics rows
+    writes: list[dict[str, Any]] = field(default_factory=list)  # status/schedule calls applied
 
     def count(self, day: str, what: str, n: int = 1) -> None:
         self.activity.setdefault(day, Counter())[what] += n

@@ -114,17 +114,36 @@ class CreatedCampaign(_Answer):
     created_at: str | None = None
 
 
+# ---- schedule (reply guard / send days, issue 13): write-side rules of smartlead-api.md ----
+MIN_GAP_MINUTES = 3  # the backend refuses a smaller min_time_btw_emails
+
+
+def normalise_hour(value: Any) -> str | None:
+    """ "9" / "9:00" / "09:00" / "09:00:00" -> "09:00"; None when it is not a time of day."""
+    text = str(value if value is not None else "").strip()
+    parts = text.split(":")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        return None
+    hh, mm = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    if len(parts) > 1 and len(parts[1]) != 2:
+        return None
+    if not (0 <= hh <= 23 and 0 <= mm <= 59):
+        return None
+    return f"{hh:02d}:{mm:02d}"
+
+
 class Schedule(BaseModel):
-    """The flat body of POST /campaigns/{id}/schedule: the backend wants all six fields."""
+    """The flat body of POST /campaigns/{id}/schedule: the backend wants all six fields, days
+    as 0 = Sunday .. 6 = Saturday, hours "HH:MM" (normalised here) and a gap of at least 3."""
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str
+    timezone: str = Field(min_length=1)
     days_of_the_week: list[int]
     start_hour: str  # "HH:MM"
     end_hour: str
-    min_time_btw_emails: int  # minutes (the write side spells it "btw")
-    max_new_leads_per_day: int
+    min_time_btw_emails: int = Field(ge=MIN_GAP_MINUTES)  # minutes (write side spells "btw")
+    max_new_leads_per_day: int = Field(ge=0)
     schedule_start_time: str | None = None
 
     @field_validator("days_of_the_week")
@@ -132,24 +151,21 @@ class Schedule(BaseModel):
     def _days(cls, days: list[int]) -> list[int]:
         if not days or any(d < 0 or d > 6 for d in days):
             raise ValueError("days_of_the_week: 0=Sunday .. 6=Saturday, at least one")
-        return days
+        return sorted(set(days))
 
-    @field_validator("start_hour", "end_hour")
+    @field_validator("start_hour", "end_hour", mode="before")
     @classmethod
-    def _hhmm(cls, value: str) -> str:
-        hh, _, mm = value.partition(":")
-        if not (
-            hh.isdigit()
-            and mm.isdigit()
-            and len(mm) == 2
-            and 0 <= int(hh) <= 23
-            and 0 <= int(mm) <= 59
-        ):
-            raise ValueError("hours are 'HH:MM'")
-        return value
+    def _hhmm(cls, value: Any) -> str:
+        hour = normalise_hour(value)
+        if hour is None:
+            raise ValueError(f"hours are 'HH:MM', not {value!r}")
+        return hour
 
     def to_body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+# ---- end schedule block -------------------------------------------------------------------
 
 
 class SeqDelay(_Answer):
@@ -362,7 +378,9 @@ __all__ = [
     "Lead",
     "LeadCampaignData",
     "LeadStats",
+    "MIN_GAP_MINUTES",
     "Schedule",
+    "normalise_hour",
     "SeqDelay",
     "SequenceStep",
     "WarmupDetails",
