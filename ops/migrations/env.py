@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-import workers.report_store  # noqa: F401  (client report tables)
-from tasks.reply_guard import models as _reply_guard_models  # noqa: F401  (its table)
-from tasks.send_days import models as _send_days_models  # noqa: F401  (its table)
-from workers import campaign_stats, mailbox_stats  # noqa: F401  (their tables join the metadata)
+from ops.migrations import target_metadata as every_table
 from workers.db import make_engine
-from workers.models import Base
 from workers.settings import get_settings
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = every_table()
 
 
 def _url() -> str:

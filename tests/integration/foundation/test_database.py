@@ -55,3 +55,20 @@ def test_invalid_automation_params_are_refused(any_db_url) -> None:
         s.add(acc)
         s.flush()
         set_automation(s, acc, "reply_guard", params={"threshold_percent": 250})
+
+
+def test_migrations_create_exactly_the_tables_the_models_define(any_db_url) -> None:
+    """A model changed without a migration (or a migration without its model) is drift."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from ops.migrations import target_metadata
+    from workers.db import make_engine
+
+    engine = make_engine(any_db_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), target_metadata())
+    finally:
+        engine.dispose()
+    assert diff == []
