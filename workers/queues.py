@@ -31,6 +31,8 @@ ROUTES: dict[str, Queue] = {
     "tasks.crm_sync": Queue.REALTIME,
     "tasks.blocklist": Queue.REALTIME,
     "tasks.dispatch": Queue.SCHEDULED,
+    "tasks.scheduling": Queue.SCHEDULED,
+    "tasks.schedule_probe": Queue.SCHEDULED,
 }
 
 
