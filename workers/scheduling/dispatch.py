@@ -217,7 +217,10 @@ def dispatch_check(
     metrics.record_dispatch(
         r, check.name, result.seconds, result.due, result.enqueued, result.requeued
     )
-    log.info("schedule_dispatched", **result.as_dict())
+    # A tick with nothing to do is the common case: keep it out of the info log.
+    (log.info if result.due or result.requeued else log.debug)(
+        "schedule_dispatched", **result.as_dict()
+    )
     return result
 
 
