@@ -33,7 +33,7 @@ from workers.settings import get_settings
 
 log = get_logger("leadops.scheduling")
 
-BUSY_RECHECK_SECONDS = 10.0
+BUSY_RECHECK_SECONDS = 5.0
 # Attempts that started and did not defer (a deferral gives its attempt back). Bounds a run
 # whose process dies every time (hard time limit, OOM) and is redelivered forever.
 MAX_ATTEMPTS = 10
