@@ -50,7 +50,9 @@ class Sched:
     def check(self, name: str = "schedule_probe", **kw: Any) -> ScheduledCheck:
         from workers.scheduling import register_check
 
-        return register_check(ScheduledCheck(name=name, task_name=f"tasks.{name}.run", **kw))
+        # The same declaration as tasks/schedule_probe/tasks.py: importing it later is harmless.
+        task = f"tasks.{name}.check_account"
+        return register_check(ScheduledCheck(name=name, task_name=task, **kw))
 
     def account(
         self,
