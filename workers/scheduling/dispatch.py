@@ -59,6 +59,7 @@ class DispatchResult:
     requeued: int = 0
     expired: int = 0
     misconfigured: int = 0  # unknown time zone or invalid params: not run, logged
+    messages: int = 0  # published by the dispatcher itself (runs, or batches of runs)
     window_seconds: float = 0.0
     seconds: float = 0.0
     countdowns: list[float] = field(default_factory=list, repr=False)
@@ -268,6 +269,45 @@ def _sweep_stale(
     return out
 
 
+ENQUEUE_TASK = "tasks.scheduling.enqueue"
+# Publishing one Celery message costs a few Redis round trips (the message, the task-sent event):
+# ~1-5 ms. A tick with more runs than this hands them to enqueue tasks of this many runs each,
+# sent with the countdown of their slice of the window, so the dispatcher's own time stays
+# small, workers share the publishing and few countdown messages wait in the broker at once.
+BATCH = 200
+
+
+def plan_batches(
+    runs: Sequence[tuple[int, str]], rng: random.Random
+) -> list[tuple[float, list[tuple[int, str, float]]]]:
+    """(batch countdown, [(run id, task id, countdown within the batch)]) over the window:
+    every run gets an evenly spaced slot in random order; batches hold consecutive slots."""
+    slots = sorted(zip(countdowns_for(len(runs), rng), runs, strict=True))
+    batches = []
+    for i in range(0, len(slots), BATCH):
+        chunk = slots[i : i + BATCH]
+        start = chunk[0][0]
+        batches.append(
+            (start, [(run_id, task_id, round(cd - start, 3)) for cd, (run_id, task_id) in chunk])
+        )
+    return batches
+
+
+def send_runs(task: str, items: Sequence[Sequence[Any]], send: Sender | None = None) -> int:
+    """Publish each run's message: (run id, task id, countdown). Expires before the sweep would
+    send it again, so at most one live message per run."""
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    if send is None:
+        send, close = celery_sender()
+    margin = 0.9 * get_settings().schedule_requeue_after_seconds
+    try:
+        for run_id, task_id, countdown in items:
+            send(task, int(run_id), str(task_id), float(countdown), float(countdown) + margin)
+    finally:
+        close()
+    return len(items)
+
+
 def _send_all(
     check: ScheduledCheck,
     runs: list[tuple[int, str]],
@@ -277,24 +317,37 @@ def _send_all(
 ) -> None:
     if not runs:
         return
-    settings = get_settings()
-    countdowns = countdowns_for(len(runs), rng)
+    batches = plan_batches(runs, rng)
     result.window_seconds = spread_window(len(runs))
-    result.countdowns = countdowns
-    close: Callable[[], None] = lambda: None  # noqa: E731
-    if send is None:
-        send, close = celery_sender()
-    try:
-        for (run_id, task_id), countdown in zip(runs, countdowns, strict=True):
-            # Expire before the sweep would send it again: at most one live message per run.
-            expires = countdown + 0.9 * settings.schedule_requeue_after_seconds
-            send(check.task_name, run_id, task_id, countdown, expires)
-    finally:
-        close()
+    result.countdowns = [start + cd for start, items in batches for _, _, cd in items]
+    if len(batches) == 1 or send is not None:  # few runs, or a test's sender: publish here
+        for start, items in batches:
+            send_runs(check.task_name, [(r, t, start + cd) for r, t, cd in items], send)
+        result.messages = len(runs)
+        return
+    from workers.celery_app import app
+    from workers.queues import Queue
+
+    margin = 0.9 * get_settings().schedule_requeue_after_seconds
+    with app.producer_or_acquire() as producer:
+        for start, items in batches:
+            app.send_task(
+                ENQUEUE_TASK,
+                kwargs={"task": check.task_name, "runs": [list(item) for item in items]},
+                queue=Queue.SCHEDULED.value,
+                countdown=round(start, 3) if start > 0 else None,
+                expires=start + margin,
+                producer=producer,
+            )
+    result.messages = len(batches)
 
 
 __all__ = [
+    "BATCH",
     "DispatchResult",
+    "ENQUEUE_TASK",
+    "plan_batches",
+    "send_runs",
     "Sender",
     "celery_sender",
     "countdowns_for",

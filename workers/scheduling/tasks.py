@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from workers.celery_app import app
-from workers.scheduling.dispatch import dispatch_check
+from workers.scheduling.dispatch import ENQUEUE_TASK, dispatch_check, send_runs
 from workers.scheduling.registry import get_check
 
 DISPATCH = "tasks.scheduling.dispatch"
+ENQUEUE = ENQUEUE_TASK
 
 
 # Idempotent by its claims: a redelivered or doubled tick enqueues nothing twice.
@@ -25,4 +26,11 @@ def dispatch(check: str) -> dict[str, Any]:
     return dispatch_check(get_check(check)).as_dict()
 
 
-__all__ = ["DISPATCH", "dispatch"]
+@app.task(name=ENQUEUE, acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=180)
+def enqueue(task: str, runs: list[list[Any]]) -> int:
+    """Publish one slice of a tick's runs ([run id, task id, countdown]): recorded and claimed
+    already, so a redelivered slice only sends messages the runs ignore."""
+    return send_runs(task, runs)
+
+
+__all__ = ["DISPATCH", "ENQUEUE", "dispatch", "enqueue"]
