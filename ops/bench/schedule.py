@@ -191,6 +191,11 @@ def main() -> None:
     ap.add_argument("--shared-keys", type=int, default=10)
     ap.add_argument("--per-key", type=int, default=100)
     ap.add_argument("--own", type=int, default=100)
+    ap.add_argument("--reads", type=int, default=2, help="per-account campaign reads")
+    ap.add_argument("--shared-limits", default="10/1", help="shared keys' limits")
+    ap.add_argument("--own-limits", default="10/2,60/60", help="own keys' limits")
+    ap.add_argument("--enqueue-rate", type=float, default=100.0, help="runs/s of the spread")
+    ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args()
     with stack.private_redis(args.redis_url) as url:
         rows = []

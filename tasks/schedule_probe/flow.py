@@ -1,8 +1,9 @@
 """The probe's work: one shared campaign listing per key and period (bulk lane), the account's
 own rows, optionally ``campaign_reads`` per-account reads; counts in the run summary.
 
-Every execution also counts itself in Redis (``WORK_KEY``, field ``account:period#seq``), so a
-test or the benchmark can tell that each run's work happened exactly once.
+Every execution also counts itself in Redis (``WORK_KEY``, field ``account:period#seq``) and
+every listing call made (``LISTINGS_KEY``, field ``key_group:period``), so a test or the
+benchmark can tell that each run's work happened exactly once, and each listing once per key.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from workers.scheduling import RunContext, shared_listing
 from workers.scheduling.shared import key_group, rows_for_client
 
 WORK_KEY = "leadops:schedule_probe:work"
+LISTINGS_KEY = "leadops:schedule_probe:listings"  # field "key_group:period": listing calls
 
 
 def probe(ctx: RunContext) -> None:
@@ -31,8 +33,10 @@ def probe(ctx: RunContext) -> None:
     fetched: list[bool] = []
 
     def fetch() -> list[dict[str, Any]]:
+        rows = [c.model_dump(mode="json") for c in client.list_campaigns()]
         fetched.append(True)
-        return [c.model_dump(mode="json") for c in client.list_campaigns()]
+        redis_client().hincrby(LISTINGS_KEY, f"{key_group(account)}:{ctx.period_key}", 1)
+        return rows
 
     rows = shared_listing(account, "campaigns", ctx.period_key, fetch)
     mine = rows_for_client(rows, account.smartlead_client_id)
