@@ -288,3 +288,23 @@ def test_metrics_render_runs_by_state_and_dispatch_figures(sched: Sched) -> None
     assert 'leadops_scheduled_runs_total{check="schedule_probe",state="done"} 2.0' in text
     assert 'leadops_schedule_accounts_due{check="schedule_probe"} 2.0' in text
     assert 'leadops_schedule_dispatch_seconds_count{check="schedule_probe"} 1.0' in text
+
+
+def test_a_large_tick_is_published_in_slices_covering_every_run_once() -> None:
+    """Beyond one batch, runs are grouped in slices of consecutive countdowns: every run once,
+    its countdown kept (slice start + offset), slices under the batch size."""
+    from workers.scheduling.dispatch import BATCH, plan_batches, send_runs
+
+    runs = [(i, f"task-{i}") for i in range(BATCH * 3 + 7)]
+    batches = plan_batches(runs, random.Random(3))
+    assert len(batches) == 4 and all(len(items) <= BATCH for _, items in batches)
+    starts = [start for start, _ in batches]
+    assert starts == sorted(starts) and starts[0] == 0.0
+    published: list[tuple[int, float]] = []
+    for start, items in batches:
+        send_runs("t", items, lambda task, run_id, tid, cd, exp: published.append((run_id, cd)))
+        assert all(cd >= 0 for _, _, cd in items)
+    assert sorted(r for r, _ in published) == [r for r, _ in runs]
+    assert max(start + cd for start, items in batches for _, _, cd in items) < spread_window(
+        len(runs)
+    )
