@@ -54,8 +54,9 @@ def run_scheduled(task: Any, run_id: int, work: Callable[[RunContext], None]) ->
         return {"run_id": run_id, "state": "missing", "noop": True}
     if first["state"] in TERMINAL_STATES:
         return _noop(first)
-    settings = get_settings()
-    lock = claims.run_lock(r, run_id, settings.task_time_limit + 60)
+    # Held longer than the task can live (its hard time limit kills it before the lock lapses).
+    hard_limit = getattr(task, "time_limit", None) or get_settings().task_time_limit
+    lock = claims.run_lock(r, run_id, float(hard_limit) + 60)
     if not lock.acquire():
         ttl = r.ttl(lock.name)
         wait = min(float(ttl) if ttl and ttl > 0 else BUSY_RECHECK_SECONDS, BUSY_RECHECK_SECONDS)
