@@ -274,3 +274,24 @@ def test_a_redelivered_task_finds_its_period_claimed_and_does_nothing(
     assert _work_counts(redis_client) == {f"{account_id}:{run.period_key}#0": 1}
     (final,) = _runs()
     assert final.attempts == 1 and final.task_id in (req.task_id, duplicate.id)
+
+
+def test_the_gateway_metrics_endpoint_serves_the_scheduling_figures(
+    redis_url: str, redis_client: Any
+) -> None:
+    """Dispatch and run figures written by workers (in Redis) appear on the gateway's /metrics."""
+    from api_gateway.app import create_app
+    from tests.unit.gateway.conftest import SyncASGIClient
+    from workers.scheduling.metrics import count_runs, record_dispatch
+
+    record_dispatch(redis_client, "mailbox_health", 0.42, due=120, enqueued=118, requeued=0)
+    count_runs(redis_client, "mailbox_health", "done", 117)
+    count_runs(redis_client, "mailbox_health", "failed", 1)
+    client = SyncASGIClient(create_app())
+    try:
+        text = client.get("/metrics").text
+    finally:
+        client.close()
+    assert 'leadops_scheduled_runs_total{check="mailbox_health",state="done"} 117.0' in text
+    assert 'leadops_schedule_accounts_due{check="mailbox_health"} 120.0' in text
+    assert 'leadops_schedule_dispatch_seconds_bucket{check="mailbox_health",le="0.5"} 1.0' in text
