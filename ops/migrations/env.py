@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 
 from workers import campaign_stats, mailbox_stats  # noqa: F401  (their tables join the metadata)
-from workers.scheduling import records as scheduling_records  # noqa: F401
 from workers.db import make_engine
 from workers.models import Base
+from workers.scheduling import records as scheduling_records  # noqa: F401
 from workers.settings import get_settings
 
 config = context.config
