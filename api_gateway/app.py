@@ -92,12 +92,19 @@ def create_app(
 
     @api.get("/metrics", tags=["ops"])
     def prometheus_metrics() -> Response:
-        """The gateway's own metrics plus the cluster-wide rate-limiter figures (from Redis)."""
+        """The gateway's own metrics plus the cluster-wide rate-limiter and scheduling figures
+        (from Redis)."""
         body = generate_latest()
         try:
             from workers.rate_limit.metrics import render_limiter_metrics
 
             body += render_limiter_metrics()
+        except Exception:  # noqa: BLE001 - the gateway's own metrics must still be served
+            metrics.REDIS_ERRORS.inc()
+        try:
+            from workers.scheduling.metrics import render_schedule_metrics
+
+            body += render_schedule_metrics()
         except Exception:  # noqa: BLE001 - the gateway's own metrics must still be served
             metrics.REDIS_ERRORS.inc()
         return Response(body, media_type=CONTENT_TYPE_LATEST)

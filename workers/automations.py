@@ -195,6 +195,15 @@ class VisitFollowupParams(_Params):
     cooldown_days: int = Field(14, ge=0, le=365)
 
 
+class ScheduleProbeParams(_Params):
+    """Probe of the scheduling mechanism (tests, benchmark): lists the key's campaigns once per
+    key and period, keeps the account's own, optionally reads some of them one by one."""
+
+    local_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+    campaign_reads: int = Field(0, ge=0, le=100)  # per-account calls (benchmark load)
+    sleep_seconds: float = Field(0.0, ge=0, le=60)  # slow work (tests of overlapping runs)
+
+
 AUTOMATIONS: dict[str, type[_Params]] = {
     "clay_intake": ClayIntakeParams,
     "reply_guard": ReplyGuardParams,
@@ -206,6 +215,7 @@ AUTOMATIONS: dict[str, type[_Params]] = {
     "onboarding": OnboardingParams,
     "send_days": SendDayParams,
     "visit_followup": VisitFollowupParams,
+    "schedule_probe": ScheduleProbeParams,
 }
 
 

@@ -26,6 +26,8 @@ TASK_MODULES = [
     "tasks.analytics_snapshot.report.tasks",
     "tasks.reply_guard.tasks",
     "tasks.send_days.tasks",
+    "workers.scheduling.tasks",
+    "tasks.schedule_probe.tasks",
 ]
 
 
@@ -62,7 +64,7 @@ class CeleryConfig:
         self.worker_hijack_root_logger = False
         self.beat_scheduler = "redbeat.RedBeatScheduler"
         self.redbeat_redis_url = redis_url
-        self.redbeat_key_prefix = "leadops:redbeat"
+        self.redbeat_key_prefix = settings.redbeat_key_prefix
         self.redbeat_lock_timeout = 5 * 60
         self.beat_max_loop_interval = 5
 

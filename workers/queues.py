@@ -34,6 +34,8 @@ ROUTES: dict[str, Queue] = {
     "tasks.analytics_snapshot": Queue.SCHEDULED,
     "tasks.reply_guard": Queue.SCHEDULED,
     "tasks.send_days": Queue.SCHEDULED,
+    "tasks.scheduling": Queue.SCHEDULED,
+    "tasks.schedule_probe": Queue.SCHEDULED,
 }
 
 

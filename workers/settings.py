@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     # Penalty when a 429 comes without Retry-After.
     limiter_default_retry_after: float = 10.0
 
+    # Scheduled checks (workers/scheduling). Beat ticks every check's dispatcher this often (UTC;
+    # crontab when a whole number of minutes dividing the hour, else an interval: tests tick in
+    # seconds). A tick's enqueues are spread over at most ``schedule_spread_seconds`` at
+    # ``schedule_enqueue_rate`` runs per second (countdowns, kept far under the visibility timeout).
+    schedule_tick_seconds: float = 900.0
+    schedule_spread_seconds: float = 600.0
+    schedule_enqueue_rate: float = 20.0
+    # A queued/running run untouched this long lost its message (expired, broker loss): send again.
+    schedule_requeue_after_seconds: float = 3600.0
+    # RedBeat's keys (a second prefix = a second, independent scheduler: tests use it).
+    redbeat_key_prefix: str = "leadops:redbeat"
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
         if self.env == "production":

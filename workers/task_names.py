@@ -151,6 +151,17 @@ LIMITER_PROBE_CALL = "tasks.limiter_probe.call"
 LIMITER_PROBE_CELERY_RATE_LIMIT = "tasks.limiter_probe.call_celery_rate_limit"
 """Benchmark and test probes of the shared limiter (one sandbox call each)."""
 
+DISPATCH_CHECK = "tasks.scheduling.dispatch"
+"""Beat, one entry per check: select the accounts whose local due time has passed for a period
+not yet run, claim each (check, account, period), enqueue the per-account task. kwargs:
+``check: str``."""
+
+ENQUEUE_RUNS = "tasks.scheduling.enqueue"
+"""A slice of a large tick's claimed runs, published by a worker with their countdowns."""
+
+CHECK_SCHEDULE_PROBE = "tasks.schedule_probe.check_account"
+"""Probe of the scheduling mechanism (tests, benchmark): lists campaigns once per key."""
+
 # ## Scheduled checks: the per-account task of each, dispatched by the scheduling mechanism
 # (workers/scheduling/) with one kwarg, ``run_id: int`` (the claimed run record).
 
@@ -180,4 +191,7 @@ ALL_TASK_NAMES = (
     RENDER_REPORTS,
     CHECK_REPLY_GUARD,
     CHECK_SEND_DAYS,
+    DISPATCH_CHECK,
+    ENQUEUE_RUNS,
+    CHECK_SCHEDULE_PROBE,
 )

@@ -36,6 +36,7 @@ def _register() -> None:
     app.add_typer(__import__("ops.cli.leads", fromlist=["app"]).app, name="leads")
     __import__("ops.cli.report", fromlist=["register"]).register(app)
     __import__("ops.cli.send_days", fromlist=["register"]).register(app)
+    __import__("ops.cli.runs", fromlist=["register"]).register(app)
 
 
 _register()

@@ -9,6 +9,7 @@ import typer
 import yaml
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ops.accounts_io import AccountSpec, ImportError_, account_to_dict, load_specs, upsert_account
 from ops.cli import CliError, console
@@ -86,6 +87,45 @@ def show(slug: str) -> None:
         if account is None:
             raise CliError(f"no account {slug!r}")
         console.print_json(data=account_to_dict(account))
+        console.print(_schedule_table(session, account))
+
+
+def _schedule_table(session: Session, account: Account) -> Table:
+    """Each registered check's next local due time for the account."""
+    import datetime as dt
+
+    from ops.cli.runs import load_checks
+    from workers.accounts import automation_config
+    from workers.scheduling import registered_checks
+    from workers.scheduling.due import effective_local_time, next_slot, zone
+    from workers.scheduling.records import ScheduledRun
+
+    load_checks()
+    now = dt.datetime.now(dt.UTC)
+    tz = zone(account.timezone or "UTC")
+    table = Table("check", "enabled", "local time", "period", "next due (local)", "(UTC)", "last")
+    for name, check in sorted(registered_checks().items()):
+        config = automation_config(account, name)
+        local_time = effective_local_time(check, config.params)
+        rows = session.execute(
+            select(ScheduledRun.period_key, ScheduledRun.state)
+            .where(ScheduledRun.check_name == name, ScheduledRun.account_id == account.id)
+            .order_by(ScheduledRun.id.desc())
+            .limit(20)
+        ).all()
+        slot = next_slot(check, local_time, tz, now, claimed={p for p, _ in rows})
+        when = now if slot.due_at <= now else slot.due_at
+        local = when.astimezone(tz).strftime("%a %Y-%m-%d %H:%M:%S %Z")
+        table.add_row(
+            name,
+            ("yes" if config.enabled else "no") + (" (dry run)" if config.dry_run else ""),
+            local_time.strftime("%H:%M:%S") if local_time.second else local_time.strftime("%H:%M"),
+            slot.period_key,
+            ("now (due, not run) " if slot.due_at <= now else "") + local,
+            when.strftime("%Y-%m-%d %H:%M"),
+            f"{rows[0][0]} {rows[0][1]}" if rows else "-",
+        )
+    return table
 
 
 @app.command("import")

@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "workers.campaign_stats",
     "workers.mailbox_stats",
     "workers.report_store",
+    "workers.scheduling.records",
     "tasks.reply_guard.models",
     "tasks.send_days.models",
 )

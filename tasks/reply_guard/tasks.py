@@ -7,28 +7,13 @@ Thin: the scheduling mechanism (issue 11) claims the run for (account, local day
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from tasks.reply_guard import flow
 from workers.celery_app import app
-from workers.scheduling import RunContext, ScheduledCheck
+from workers.scheduling import ScheduledCheck, register_check, run_scheduled
 from workers.task_base import ApiTask
 from workers.task_names import CHECK_REPLY_GUARD as CHECK_ACCOUNT
-
-
-# ---- PLACEHOLDER (issue 11) -------------------------------------------------------------------
-# ``register_check`` / ``run_scheduled`` are being built in workers/scheduling/ in parallel. At
-# merge replace this block with: ``from workers.scheduling import register_check, run_scheduled``
-def register_check(check: ScheduledCheck) -> ScheduledCheck:
-    return check
-
-
-def run_scheduled(task: Any, run_id: int, work: Callable[[RunContext], None]) -> dict[str, Any]:
-    raise NotImplementedError("issue 11: workers.scheduling.run_scheduled is not merged yet")
-
-
-# ---- end PLACEHOLDER --------------------------------------------------------------------------
 
 CHECK = register_check(
     ScheduledCheck(name="reply_guard", task_name=CHECK_ACCOUNT, local_time=dt.time(9, 0))
