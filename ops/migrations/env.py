@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from tasks.onboarding import models as onboarding_models  # noqa: F401
 from workers import campaign_stats, mailbox_stats  # noqa: F401  (their tables join the metadata)
 from workers.db import make_engine
 from workers.models import Base
