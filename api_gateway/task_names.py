@@ -2,7 +2,7 @@
 
 The gateway imports no task code: it publishes by name, and the task modules (tasks/) register
 these exact names. Renaming one strands queued messages, so treat them as a public contract.
-Queues come from ``workers.queues`` routing (all four land on ``realtime``).
+Queues come from ``workers.queues`` routing (all of them land on ``realtime``).
 
 Common to every task:
 
@@ -109,10 +109,29 @@ kwargs::
 A company payload with several page views is enqueued as one task per page view.
 """
 
+START_ONBOARDING = "tasks.onboarding.start"
+"""A CRM event asking to onboard the path's account (POST /v1/{account}/onboarding, signed).
+
+kwargs::
+
+    account_id: int            # the account to onboard (its slug was in the URL)
+    event_id: str              # "onboarding-<32 hex>": also the run's key (run id in the 202)
+    template_account_id: int   # the LeadOps account that owns the template (it exists)
+    template_campaign_id: int  # the template's Smartlead campaign id (> 0)
+    name: str                  # the new campaign's name, stripped, 1..200 characters
+    mailbox_ids: [int]         # mailbox ids of the account's key; may be empty
+    start: bool                # start the campaign once complete
+    keep_partial: bool         # after a failure, keep the half-made campaign
+
+The task creates the run once per event id (a redelivery finds it) and advances it; whether the
+template, the key, the mailboxes and the name are right is checked there, before any write.
+"""
+
 ALL_TASK_NAMES = (
     ACCEPT_LEAD,
     HANDLE_FORM_SUBMISSION,
     HANDLE_SMARTLEAD_EVENT,
     HANDLE_UNSUBSCRIBE,
     HANDLE_VISIT,
+    START_ONBOARDING,
 )
