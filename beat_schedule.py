@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.schedules import crontab
+
 # name -> Celery beat entry. Later automations add their dispatchers here, one line each.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # Lead intake safety net: re-queue chunks of dead workers, flush due buffers. An interval (not
@@ -17,5 +19,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "tasks.lead_intake.sweep",
         "schedule": 5.0,
         "options": {"expires": 5.0},
+    },
+    # Onboarding safety net: re-send the runs whose runner died (its lease lapsed).
+    "onboarding-resume": {
+        "task": "tasks.onboarding.resume_stalled",
+        "schedule": crontab(),
+        "options": {"expires": 55.0},
     },
 }

@@ -26,7 +26,7 @@ from tasks.onboarding.saga import (
     StepView,
 )
 from workers.db import session_scope
-from workers.models import utcnow
+from workers.models import Account, utcnow
 
 
 class RunConflict(Exception):  # noqa: N818
@@ -99,12 +99,19 @@ def create_run(
     key: str | None = None,
     event_id: str | None = None,
 ) -> tuple[RunView, bool]:
-    """The run for ``key`` (created with all its steps pending), and whether it is new."""
+    """The run for ``key`` (created with all its steps pending), and whether it is new.
+    LookupError: an account is gone; RunConflict: the name is being onboarded already."""
     key = key or new_key()
     with session_scope() as s:
         existing = s.scalar(select(OnboardingRun).where(OnboardingRun.key == key))
         if existing is not None:
             return _load(s, existing.id), False
+        for what, account_id_ in (
+            ("account", account_id),
+            ("template account", template_account_id),
+        ):
+            if account_id_ is not None and s.get(Account, account_id_) is None:
+                raise LookupError(f"{what} {account_id_} does not exist in LeadOps")
     try:
         with session_scope() as s:
             run = OnboardingRun(

@@ -94,23 +94,27 @@ def start_onboarding(
             key=event_id,
             event_id=event_id,
         )
-    except RunConflict as exc:
-        _refuse(self, str(exc), account_id, event_id)
+    except (RunConflict, LookupError) as exc:  # accepted by the gateway, refused here: recorded
+        _refuse(self, str(exc), type(exc).__name__, account_id, event_id)
         return {"run": event_id, "state": "refused", "reason": str(exc)}
     return _advance(self, run.id)
 
 
-def _refuse(task: ApiTask, reason: str, account_id: int, event_id: str) -> None:
+def _refuse(task: ApiTask, reason: str, error: str, account_id: int, event_id: str) -> None:
+    from workers.db import session_scope
+    from workers.models import Account
+
+    with session_scope() as s:
+        known = s.get(Account, account_id) is not None
     payload = dict(task.request.kwargs or {})
-    record_dead_letter(
-        START, payload, reason, error_class="RunConflict", account_id=account_id, attempts=1
-    )
+    account = account_id if known else None  # a deleted account holds no foreign key
+    record_dead_letter(START, payload, reason, error_class=error, account_id=account)
     audit.record(
         AUTOMATION,
         "onboard",
         "failed",
         reason,
-        account_id=account_id,
+        account_id=account,
         event_id=event_id[:64],
         task_id=task.request.id,
     )

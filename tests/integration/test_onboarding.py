@@ -44,6 +44,21 @@ def worker(stack: OnboardingStack, tmp_path: Path) -> Iterator[Any]:
     stop_process(w.proc)
 
 
+def _cli(*args: str, **env: str) -> Any:
+    import subprocess
+    import sys
+
+    from tests.conftest import child_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args],
+        env=child_env(COLUMNS="200", **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _sequences(stack: OnboardingStack, campaign_id: int) -> list[tuple[Any, ...]]:
     client = stack.client()
     try:
@@ -107,12 +122,19 @@ def assert_complete_clone(stack: OnboardingStack, campaign_id: int) -> None:
 
 
 def test_a_cross_key_clone_matches_the_template_field_by_field(stack, worker) -> None:
+    from tasks.onboarding.store import list_runs
     from workers.accounts import automation_config, get_account
     from workers.db import session_scope
 
     # When the new client is onboarded from the agency's template with its two mailboxes
-    run_id = enqueue(stack, "NewCo - outbound", mailbox_ids=stack.client_boxes)
-    run = finished(run_id)
+    boxes = ",".join(str(b) for b in stack.client_boxes)
+    r = _cli(
+        "onboard", "newco", "--template-account", "agency", "--template-campaign",
+        str(stack.template_id), "--name", "NewCo - outbound", "--mailboxes", boxes,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    [run] = list_runs()
+    assert "succeeded" in r.stdout and "record_settings" in r.stdout  # the steps it printed
     # Then the run succeeded with every step recorded, and made exactly one campaign
     assert run.state == "succeeded", run.error
     [campaign] = stack.campaigns_named("NewCo - outbound")
@@ -246,6 +268,12 @@ def test_a_permanent_error_at_the_mailbox_step_deletes_the_partial_campaign(stac
     assert "NewCo - doomed" in message["text"] and "failed" in message["text"]
     [row] = audit_rows(automation="onboarding", outcome="failed")
     assert row.subject == "NewCo - doomed" and "mailboxes" in row.reason
+    # And `leadops onboarding show` / `list` tell the story
+    shown = _cli("onboarding", "show", str(run.id))
+    assert shown.returncode == 0, shown.stderr
+    assert f"deleted {made.id}" in shown.stdout and "sandbox fault" in shown.stdout
+    listed = _cli("onboarding", "list")
+    assert run.key in listed.stdout and "failed" in listed.stdout
 
 
 def test_keep_partial_keeps_the_half_made_campaign(stack, worker) -> None:
@@ -324,21 +352,6 @@ def test_bad_input_is_refused_before_any_write_with_a_message_naming_it(stack, w
     assert stack.writes() == writes_before
     assert stack.writes("sl-key-agency-TEMPLATE-9f8e7d") == 0
     assert [c.id for c in stack.every_campaign()] == [taken]
-
-
-def _cli(*args: str, **env: str) -> Any:
-    import subprocess
-    import sys
-
-    from tests.conftest import child_env
-
-    return subprocess.run(
-        [sys.executable, "-m", "ops.cli", *args],
-        env=child_env(COLUMNS="200", **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_dry_run_prints_every_call_in_order_with_bodies_and_writes_nothing(stack) -> None:
