@@ -61,7 +61,12 @@ def step_validate(ctx: StepContext) -> Outcome:
     problems += validate.start_problems(run.start, mailbox_ids, template)
     if problems:
         raise StepFailed("; ".join(problems))
-    strategy = "duplicate" if parties.same_key and services.native_duplicate else "manual"
+    # The copy keeps the template's client unless a client id is written over it (a null is
+    # never sent): without one coming, the manual recipe is the only clean clone.
+    client_coming = target.client_id is not None or target.params.create_client
+    clean_copy = client_coming or (template is not None and template.client_id is None)
+    native = parties.same_key and services.native_duplicate and clean_copy
+    strategy = "duplicate" if native else "manual"
     note = f"{len(mailbox_ids)} mailbox(es) from {origin}; {strategy} clone" + (
         "" if parties.same_key else " across keys"
     )

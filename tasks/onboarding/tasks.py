@@ -156,8 +156,10 @@ def resume_stalled(self: Any, watch: dict[str, float] | None = None) -> dict[str
 
 @signals.worker_ready.connect
 def _resume_after_restart(**_: Any) -> None:
-    """A worker that comes back (after a crash) picks up the runs its predecessor left."""
+    """A worker that comes back (after a crash) picks up the runs its predecessor left; with
+    no unfinished run nothing is sent."""
     try:
-        app.send_task(RESUME_STALLED)
+        if stalled_runs():
+            app.send_task(RESUME_STALLED)
     except Exception as exc:  # noqa: BLE001 - Beat's sweep is the safety net
         log.warning("onboarding_resume_not_sent", error=type(exc).__name__)

@@ -183,3 +183,14 @@ def test_every_problem_is_reported_at_once_and_the_template_is_only_read() -> No
     assert "name 'NewCo' is already used" in message
     assert "mailbox id(s) [99]" in message
     assert source.calls == ["get_campaign"]
+
+
+def test_no_duplicate_when_the_copy_would_keep_the_templates_client() -> None:
+    # the template belongs to client 12 and the new account brings no client id of its own
+    source = FakeSmartlead(campaigns={10: Campaign(id=10, name="T", client_id=12)})
+    parties = Parties(account(), account("agency", id=1, key_id="key-newco"))
+    result = _validate(FakeServices(parties, source, source, native_duplicate=True))
+    assert result["strategy"] == "manual"
+    with_client = Parties(account(client_id=77), parties.template)
+    again = _validate(FakeServices(with_client, source, source, native_duplicate=True))
+    assert again["strategy"] == "duplicate"

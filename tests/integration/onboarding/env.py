@@ -1,7 +1,7 @@
-"""Set-up for the onboarding integration tests (automation 8): Smartlead and Slack sandboxes over
-loopback, an agency account owning a template campaign (seeded the way old campaigns read back:
-an hour of "9", a Sunday as 7, a deleted variant, "None" shares, both delay spellings) and a new
-client account under another key, with readers for what the sandbox holds."""
+"""Set-up and readers for the onboarding integration tests (automation 8): Smartlead and Slack
+sandboxes over loopback, an agency account owning a template campaign (seeded the way old
+campaigns read back: an hour of "9", a Sunday as 7, a deleted variant, "None" shares, both delay
+spellings) and a new client account under another key; what the sandbox holds, read back."""
 
 from __future__ import annotations
 
@@ -290,3 +290,80 @@ def finished(run_id: int, timeout: float = 30) -> Any:
         return run if run.state in ("succeeded", "failed") else None
 
     return wait_for(done, timeout)
+
+
+def cli(*args: str, **env: str) -> Any:
+    import subprocess
+    import sys
+
+    from tests.conftest import child_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", *args],
+        env=child_env(COLUMNS="200", **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def sequences_of(stack: OnboardingStack, campaign_id: int) -> list[tuple[Any, ...]]:
+    client = stack.client()
+    try:
+        steps = client.get_sequences(campaign_id)
+    finally:
+        client.close()
+    out = []
+    for s in steps:
+        variants = [
+            (v["variant_label"], v["subject"], v["variant_distribution_percentage"])
+            for v in s.seq_variants or []
+        ]
+        out.append(
+            (s.seq_number, s.seq_delay_details.delay_in_days, s.subject, s.email_body, variants)
+        )
+    return out
+
+
+def assert_complete_clone(stack: OnboardingStack, campaign_id: int) -> None:
+    """The clone read back through the API matches the template, field by field."""
+    client, source = stack.client(), stack.client(AGENCY_KEY)
+    try:
+        clone = client.get_campaign(campaign_id)
+        template = source.get_campaign(stack.template_id)
+        hooks = client.list_campaign_webhooks(campaign_id)
+        boxes = sorted(m.id for m in client.list_campaign_mailboxes(campaign_id))
+    finally:
+        client.close()
+        source.close()
+    assert clone is not None and template is not None
+    # Settings: the same read values (the write went out in write form), no client id
+    for name in ("stop_lead_settings", "unsubscribe_text", "send_as_plain_text"):
+        assert getattr(clone, name) == getattr(template, name), name
+    assert clone.track_settings == template.track_settings == ["DONT_EMAIL_OPEN", "DONT_LINK_CLICK"]
+    assert clone.follow_up_percentage == template.follow_up_percentage == 60
+    assert clone.client_id is None
+    # The settings the API cannot read came from LeadOps' template configuration
+    stored = stack.admin("GET", f"/campaigns/{campaign_id}")["settings"]
+    for name, value in TEMPLATE_CONFIG.items():
+        assert stored[name] == value, name
+    # Schedule: the template's hours and days ("9" -> 09:00, 7 -> Sunday) in the client's zone
+    assert clone.scheduler_cron_value == {
+        "tz": CLIENT_TZ,
+        "days": [0, 1, 2, 3, 4],
+        "startHour": "09:00",
+        "endHour": template.scheduler_cron_value["endHour"],
+    }
+    assert clone.min_time_btwn_emails == template.min_time_btwn_emails == 12
+    assert clone.max_leads_per_day == template.max_leads_per_day == 40
+    # Sequence: live variants only, relabelled; a one-variant step carries its own text
+    assert sequences_of(stack, campaign_id) == EXPECTED_SEQUENCES
+    # The client's own mailboxes; three webhooks to this gateway's Smartlead route
+    assert boxes == sorted(stack.client_boxes)
+    url = f"{GATEWAY_URL}/v1/newco/smartlead/{SMARTLEAD_SECRET}"
+    assert sorted((h.event_types[0], h.webhook_url) for h in hooks) == [
+        ("EMAIL_REPLY", url),
+        ("LEAD_CATEGORY_UPDATED", url),
+        ("LEAD_UNSUBSCRIBED", url),
+    ]
+    assert clone.status == "DRAFTED"
