@@ -153,14 +153,21 @@ def step_create_campaign(ctx: StepContext) -> Outcome:
     if ctx.result("validate")["strategy"] == "duplicate":
         return _duplicate(ctx, client)
     # A create whose answer was lost (timeout, 5xx after the write) left a campaign under this
-    # name, which validation showed free: adopt it rather than make a second one.
+    # name, which validation showed free: adopt it rather than make a second one. Only a
+    # campaign this run may have made, though: never one someone made meanwhile.
     existing = client.find_campaigns_by_name(run.name)
     if existing:
         found = existing[0]
+        if not ctx.result("create_campaign").get("create_sent"):
+            raise StepFailed(
+                f"name {run.name!r} was taken under the key after validation (campaign "
+                f"{found.id}), by something other than this run"
+            )
         return Outcome(
             {"campaign_id": found.id, "adopted": True, "via": "create"},
             f"found campaign {found.id} from an earlier attempt whose answer was lost",
         )
+    ctx.intent({"create_sent": True})
     created = client.create_campaign(run.name, client_id=run.client_id)
     return Outcome({"campaign_id": created.id, "adopted": False, "via": "create"}, "created")
 
@@ -311,7 +318,7 @@ def step_cleanup(ctx: StepContext) -> Outcome:
     was lost is found the way create_campaign would have found it."""
     run, services = ctx.run, ctx.services
     campaign_id = run.campaign_id
-    began = run.steps["create_campaign"].state != "pending"
+    began = bool(run.result("create_campaign"))  # a create (or duplicate) may have been sent
     if campaign_id is None and began:
         client = services.target_client(run)
         if run.result("validate").get("strategy") == "duplicate":
@@ -319,7 +326,7 @@ def step_cleanup(ctx: StepContext) -> Outcome:
             if before is not None:
                 new = [c for c in _copies(client, run.template_campaign_id) if c not in before]
                 campaign_id = new[0] if new else None
-        else:
+        elif run.result("create_campaign").get("create_sent"):
             found = client.find_campaigns_by_name(run.name)
             campaign_id = found[0].id if found else None
     if campaign_id is None:

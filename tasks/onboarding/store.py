@@ -146,10 +146,10 @@ def create_run(
                     OnboardingRun.active_name == name.strip().casefold(),
                 )
             )
-        which = f"run {other.id} ({other.key}, {other.state})" if other else "another run"
-        raise RunConflict(
-            f"{which} is already onboarding {name.strip()!r} for this account"
-        ) from None
+        which = f"run {other.id} ({other.key})" if other else "another run"
+        done = other is not None and other.state == "succeeded"
+        verb = "already onboarded" if done else "is already onboarding"
+        raise RunConflict(f"{which} {verb} {name.strip()!r} for this account") from None
 
 
 def find_run(ref: str | int) -> RunView | None:

@@ -122,6 +122,7 @@ def test_a_504_after_the_create_was_applied_still_makes_one_campaign(stack, work
     assert len(stack.every_campaign()) == 1
     step = run.steps["create_campaign"]
     assert step.failures == 1 and step.result == {
+        "create_sent": True,
         "campaign_id": campaign.id,
         "adopted": True,
         "via": "create",
