@@ -17,7 +17,7 @@ from tasks.onboarding.saga import TERMINAL_STATES, RunView, describe
 from workers.accounts import get_account_by_slug
 from workers.db import session_scope
 
-app = typer.Typer(no_args_is_help=True, help="Onboarding runs (automation 8): list, show.")
+app = typer.Typer(no_args_is_help=True, help="Onboarding runs (automation 8): list, show, resume.")
 
 
 def register(root: typer.Typer) -> None:
@@ -104,7 +104,7 @@ def onboard(
         run = find_run(run.id) or run
     print_run(run)
     if run.state not in TERMINAL_STATES:
-        console.print("still running: is a worker up? `leadops onboarding show " f"{run.id}`")
+        console.print(f"still running: is a worker up? `leadops onboarding show {run.id}`")
         raise typer.Exit(1)
     if run.state != "succeeded":
         raise typer.Exit(1)
