@@ -62,7 +62,7 @@ def _fake_answer(method: str, path: str, body: Any) -> Any:
     if path == "/client/save":
         return {"ok": True, "clientId": NEW_ID}
     if path.endswith("/webhooks") and method == "POST":
-        return {"ok": True, "data": {"id": NEW_ID, **(body or {})}}
+        return {"ok": True, "data": {**(body or {}), "id": NEW_ID}}
     return {"ok": True}
 
 
