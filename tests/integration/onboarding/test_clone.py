@@ -14,6 +14,7 @@ from tests.conftest import start_worker, stop_process
 from tests.integration.onboarding.env import (
     AGENCY_KEY,
     CLIENT_KEY,
+    SMARTLEAD_SECRET,
     assert_complete_clone,
     cli,
     enqueue,
@@ -66,6 +67,18 @@ def test_a_cross_key_clone_matches_the_template_field_by_field(stack, worker) ->
     assert config.params.chunk_size == 50 and not config.enabled
     # And the template was only read
     assert stack.writes(AGENCY_KEY) == 0
+    # And no key or webhook secret is in the worker's log, the run's record or the results
+    import json
+
+    import redis
+
+    backend = redis.Redis.from_url(os.environ["LEADOPS_REDIS_URL"])
+    results = b"".join(backend.get(k) or b"" for k in backend.scan_iter("celery-task-meta-*"))
+    recorded = json.dumps([[s.result, s.note, s.error] for s in run.steps.values()])
+    for secret in (CLIENT_KEY, AGENCY_KEY, SMARTLEAD_SECRET):
+        assert secret not in worker.log_text() and secret not in recorded
+        assert secret.encode() not in results
+    assert results  # the results were there to be searched
 
 
 def test_a_worker_killed_after_the_create_and_after_the_sequence_still_makes_one_complete_campaign(
