@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery.schedules import crontab
+
 from workers.scheduling.beat import check_entry
 
 # name -> Celery beat entry. Later automations add their dispatchers here, one line each.
@@ -30,4 +32,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "reply-guard": check_entry("reply_guard"),
     # 9. Narrow send days to the weekdays that get replies (weekly, Monday 09:00 local).
     "send-days": check_entry("send_days"),
+    # Onboarding safety net: re-send the runs whose runner died (its lease lapsed).
+    "onboarding-resume": {
+        "task": "tasks.onboarding.resume_stalled",
+        "schedule": crontab(),
+        "options": {"expires": 55.0},
+    },
 }

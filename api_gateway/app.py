@@ -25,6 +25,7 @@ from api_gateway.http import GatewayError, json_response
 from api_gateway.pipeline import Gateway, log
 from api_gateway.routes_clay import router as clay_router
 from api_gateway.routes_forms import router as forms_router
+from api_gateway.routes_onboarding import router as onboarding_router
 from api_gateway.routes_reports import router as reports_router
 from api_gateway.routes_smartlead import router as smartlead_router
 from api_gateway.routes_visitors import router as visitors_router
@@ -74,7 +75,14 @@ def create_app(
         title="LeadOps webhook gateway", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
     )
     api.state.gateway = gateway
-    for router in (smartlead_router, clay_router, forms_router, visitors_router, reports_router):
+    for router in (
+        smartlead_router,
+        clay_router,
+        forms_router,
+        visitors_router,
+        reports_router,
+        onboarding_router,
+    ):
         api.include_router(router)
 
     @api.get("/healthz", tags=["ops"])

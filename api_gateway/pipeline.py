@@ -91,8 +91,11 @@ async def token_request(
     return gw, acct, raw
 
 
-async def submit(gw: Gateway, jobs: Sequence[Job], source: str) -> Response:
-    """Dedup + enqueue; 202 with the event id(s), 200 ``duplicate`` when all were seen."""
+async def submit(
+    gw: Gateway, jobs: Sequence[Job], source: str, extra: dict[str, Any] | None = None
+) -> Response:
+    """Dedup + enqueue; 202 with the event id(s), 200 ``duplicate`` when all were seen.
+    ``extra`` fields are added to either answer (e.g. the onboarding run's id)."""
     try:
         accepted = await gw.enqueuer.submit(jobs)
     except redis.RedisError as exc:
@@ -106,8 +109,8 @@ async def submit(gw: Gateway, jobs: Sequence[Job], source: str) -> Response:
     if dups:
         metrics.DUPLICATES.labels(source).inc(dups)
     if not new:
-        return json_response({"duplicate": True, "event_id": jobs[0].event_id}, 200)
-    body: dict[str, Any] = {"event_id": new[0].event_id, "duplicate": False}
+        return json_response({"duplicate": True, "event_id": jobs[0].event_id, **(extra or {})})
+    body: dict[str, Any] = {"event_id": new[0].event_id, "duplicate": False, **(extra or {})}
     if len(jobs) > 1:
         body["event_ids"] = [job.event_id for job in new]
         body["duplicates"] = dups

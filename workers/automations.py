@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -157,11 +157,55 @@ class MailboxHealthParams(_Params):
     min_reputation_percent: float = Field(90, ge=0, le=100)
 
 
+class OnboardingTemplate(_Params):
+    """A template campaign's settings that the API cannot read back (smartlead-api.md, "Cloning
+    a campaign"): kept in LeadOps, on the account that owns the template, and written to every
+    clone. None = not set on the template (nothing is sent)."""
+
+    bounce_autopause_threshold: int | None = Field(None, ge=0)
+    out_of_office_detection_settings: dict[str, Any] | None = None
+    enable_ai_esp_matching: bool | None = None
+    auto_pause_domain_leads_on_reply: bool | None = None
+    ignore_ss_mailbox_sending_limit: bool | None = None
+
+
+# Where a new campaign can be recorded in the account's own automation settings.
+CampaignSettingTarget = Literal[
+    "clay_intake.default_campaign_id",
+    "form_nurture.default_campaign_id",
+    "visit_followup.campaign_id",
+]
+CAMPAIGN_SETTING_TARGETS: tuple[str, ...] = get_args(CampaignSettingTarget)
+
+
 class OnboardingParams(_Params):
-    """8. Clone a template campaign for a new client."""
+    """8. Clone a template campaign for a new client.
+
+    On the account being onboarded: ``mailbox_ids`` (attached when the request names none),
+    ``record_campaign_in`` (e.g. make the new campaign the Clay intake default),
+    ``create_client``/``client_email`` (create the Smartlead client when the account has no
+    client id), ``webhook_categories``. On the account that owns templates: ``templates``,
+    template campaign id -> what the API cannot read of it.
+    """
 
     template_campaign_id: str | None = None
     mailbox_ids: list[int] = Field(default_factory=list)
+    templates: dict[str, OnboardingTemplate] = Field(default_factory=dict)
+    record_campaign_in: list[CampaignSettingTarget] = Field(default_factory=list)
+    create_client: bool = False
+    client_email: str | None = None
+    # Categories the LEAD_CATEGORY_UPDATED webhook asks for: Smartlead's built-in names.
+    webhook_categories: list[str] = Field(
+        default_factory=lambda: [
+            "Interested",
+            "Meeting Request",
+            "Not Interested",
+            "Do Not Contact",
+            "Information Request",
+            "Out Of Office",
+            "Wrong Person",
+        ]
+    )
 
 
 class SendDayParams(_Params):

@@ -28,6 +28,7 @@ TASK_MODULES = [
     "tasks.send_days.tasks",
     "workers.scheduling.tasks",
     "tasks.schedule_probe.tasks",
+    "tasks.onboarding.tasks",
 ]
 
 

@@ -30,6 +30,9 @@ ROUTES: dict[str, Queue] = {
     "tasks.visit_followup": Queue.REALTIME,
     "tasks.crm_sync": Queue.REALTIME,
     "tasks.blocklist": Queue.REALTIME,
+    # Onboarding: operator- or CRM-triggered, a few dozen calls on the bulk limiter lane.
+    "tasks.onboarding": Queue.REALTIME,
+    "tasks.onboarding.resume_stalled": Queue.SCHEDULED,
     "tasks.dispatch": Queue.SCHEDULED,
     "tasks.analytics_snapshot": Queue.SCHEDULED,
     "tasks.reply_guard": Queue.SCHEDULED,

@@ -112,12 +112,31 @@ kwargs::
 A company payload with several page views is enqueued as one task per page view.
 """
 
+START_ONBOARDING = "tasks.onboarding.start"
+"""A CRM event asking to onboard the path's account (POST /v1/{account}/onboarding, signed).
+
+kwargs::
+
+    account_id: int            # the account to onboard (its slug was in the URL)
+    event_id: str              # "onboarding-<32 hex>": also the run's key (run id in the 202)
+    template_account_id: int   # the LeadOps account that owns the template (it exists)
+    template_campaign_id: int  # the template's Smartlead campaign id (> 0)
+    name: str                  # the new campaign's name, stripped, 1..200 characters
+    mailbox_ids: [int]         # mailbox ids of the account's key; may be empty
+    start: bool                # start the campaign once complete
+    keep_partial: bool         # after a failure, keep the half-made campaign
+
+The task creates the run once per event id (a redelivery finds it) and advances it; whether the
+template, the key, the mailboxes and the name are right is checked there, before any write.
+"""
+
 GATEWAY_TASK_NAMES = (
     ACCEPT_LEAD,
     HANDLE_FORM_SUBMISSION,
     HANDLE_SMARTLEAD_EVENT,
     HANDLE_UNSUBSCRIBE,
     HANDLE_VISIT,
+    START_ONBOARDING,
 )
 
 # ## Sent by the runtime and by automations
@@ -162,6 +181,12 @@ ENQUEUE_RUNS = "tasks.scheduling.enqueue"
 CHECK_SCHEDULE_PROBE = "tasks.schedule_probe.check_account"
 """Probe of the scheduling mechanism (tests, benchmark): lists campaigns once per key."""
 
+ADVANCE_ONBOARDING = "tasks.onboarding.advance"
+"""Automation 8: run the next steps of one onboarding saga. kwargs: ``run_id: int``."""
+
+RESUME_ONBOARDINGS = "tasks.onboarding.resume_stalled"
+"""Beat, every minute (and at worker start): re-send the onboardings whose runner died."""
+
 # ## Scheduled checks: the per-account task of each, dispatched by the scheduling mechanism
 # (workers/scheduling/) with one kwarg, ``run_id: int`` (the claimed run record).
 
@@ -194,4 +219,6 @@ ALL_TASK_NAMES = (
     DISPATCH_CHECK,
     ENQUEUE_RUNS,
     CHECK_SCHEDULE_PROBE,
+    ADVANCE_ONBOARDING,
+    RESUME_ONBOARDINGS,
 )

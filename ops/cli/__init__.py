@@ -37,6 +37,7 @@ def _register() -> None:
     __import__("ops.cli.report", fromlist=["register"]).register(app)
     __import__("ops.cli.send_days", fromlist=["register"]).register(app)
     __import__("ops.cli.runs", fromlist=["register"]).register(app)
+    __import__("ops.cli.onboarding", fromlist=["register"]).register(app)
 
 
 _register()

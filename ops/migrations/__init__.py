@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "workers.scheduling.records",
     "tasks.reply_guard.models",
     "tasks.send_days.models",
+    "tasks.onboarding.models",
 )
 
 

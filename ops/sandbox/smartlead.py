@@ -35,8 +35,16 @@ Admin API (no api_key):
   status_code, error, attempt}]}``. ``repeat: n`` delivers n times (Smartlead retries).
 - ``GET /admin/deliveries`` -> every delivery with its payload.
 - ``POST /admin/faults`` ``{api_key, error_rate, error_statuses?: [500, 503], latency_ms,
-  storm_seconds, unauthorized, seed?}`` (only the fields given change).
-- ``GET /admin/stats`` -> ``{keys: {<sha256 prefix>: {requests, requests_by_status, accepted,
+  storm_seconds, unauthorized, seed?, path_faults?: [{method, path, status?: 504, delay_ms?: 0,
+  times?: 1, apply?: true}]}`` (only the fields given change). A path fault with ``apply``
+  does the write and then answers ``status`` (a ghost write) after ``delay_ms``; without, it
+  refuses with ``status`` and applies nothing (``path`` is a glob below ``/api/v1``).
+- ``POST /admin/campaigns/{id}/raw`` ``{settings?, schedule?, sequences? (read form),
+  mailbox_ids?, status?, client_id?}``: seed a template as old campaigns read back
+  (smartlead_campaigns). ``DELETE /api/v1/campaigns/{id}`` and ``POST .../duplicate`` are there
+  too; writes refuse read-form values as the real API does (smartlead_writes).
+- ``GET /admin/stats`` -> ``{keys: {<sha256 prefix>: {requests, requests_by_status,
+  requests_by_method, accepted,
   rate_limited, windows, max_accepted_in_window: {"10/2s": n}, leads_uploaded_more_than_once,
   repeated_uploads}}, unknown_keys, webhook_deliveries}``.
 - ``POST /admin/reset``.
@@ -60,11 +68,13 @@ from ops.sandbox import (
     smartlead_admin,
     smartlead_analytics,
     smartlead_api,
+    smartlead_campaigns,
     smartlead_guard,
     smartlead_leads,
     smartlead_reports,
+    smartlead_simulate,
 )
-from ops.sandbox.smartlead_state import ApiFailure, SandboxState, key_hash
+from ops.sandbox.smartlead_state import ApiFailure, KeyState, SandboxState, key_hash
 
 API_PREFIX = "/api/v1"
 
@@ -105,6 +115,8 @@ def create_app(*, keys: Iterable[str] = (), clock: Callable[[], float] | None = 
     app.include_router(smartlead_admin.router)
     smartlead_analytics.register(app, API_PREFIX)  # automation 4's analytics family
     app.include_router(smartlead_guard.router)  # person status/schedule, write log (issue 13)
+    app.include_router(smartlead_simulate.router)
+    smartlead_campaigns.register(app, API_PREFIX)
 
     @app.exception_handler(ApiFailure)
     async def _failure(request: Request, exc: ApiFailure) -> Response:
@@ -180,7 +192,7 @@ async def _api_request(
         latency = faults.latency_ms / 1000.0
     request.state.key = key
     if answer is None:
-        answer = await call_next(request)
+        answer, latency = await _with_path_faults(state, key, request, call_next, latency)
     if decision is not None:
         for name, value in decision.headers().items():
             answer.headers[name] = value
@@ -188,9 +200,40 @@ async def _api_request(
         await asyncio.sleep(latency)
     with state.lock:
         key.statuses[answer.status_code] += 1
+        key.methods[request.method] += 1
         if answer.status_code == 429:
             key.rate_limited += 1
     return answer
+
+
+async def _with_path_faults(
+    state: SandboxState,
+    key: KeyState,
+    request: Request,
+    call_next: Callable[[Request], Awaitable[Response]],
+    latency: float,
+) -> tuple[Response, float]:
+    """The route's answer, bent by a path fault (smartlead_state.PathFault) when one matches."""
+    method, path = request.method, request.url.path[len(API_PREFIX) :]
+    with state.lock:
+        refusal = key.faults.take_path_fault(method, path, applied=False)
+    if refusal is not None:
+        body = {"error": f"sandbox fault on {method} {path}"}
+        return JSONResponse(body, status_code=refusal.status), latency + refusal.delay_ms / 1000
+    answer = await call_next(request)
+    if answer.status_code >= 300:
+        return answer, latency
+    with state.lock:
+        ghost = key.faults.take_path_fault(method, path, applied=True)
+    if ghost is None:
+        return answer, latency
+    latency += ghost.delay_ms / 1000
+    if ghost.status < 300:
+        return answer, latency
+    async for _ in answer.body_iterator:  # type: ignore[attr-defined]  # the applied write's answer, lost
+        pass
+    body = {"error": "Gateway Time-out (sandbox: the write was applied)"}
+    return JSONResponse(body, status_code=ghost.status), latency
 
 
 def state_of(app: Any) -> SandboxState:

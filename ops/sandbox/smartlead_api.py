@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ops.sandbox.smartlead_state import KeyState, SandboxState, joi, now_iso
+from ops.sandbox.smartlead_writes import check_settings, check_step, stored_variants
 
 router = APIRouter()
 CAMPAIGN_SETTINGS = (
@@ -169,6 +170,7 @@ async def update_settings(request: Request, campaign_id: int) -> Any:
     state, key = _ctx(request)
     body = await _body(request)
     _unknown(body, CAMPAIGN_SETTINGS)
+    check_settings(body)
     with state.lock:
         camp = state.campaign_of(key, campaign_id)
         for name, value in body.items():
@@ -186,8 +188,8 @@ async def get_sequences(request: Request, campaign_id: int) -> Any:
         camp = state.campaign_of(key, campaign_id)
         return [
             {
-                **{k: v for k, v in s.items() if k != "delay_in_days"},
-                "seq_delay_details": {"delayInDays": s["delay_in_days"]},
+                **{k: v for k, v in s.items() if k not in ("delay_in_days", "raw_delay")},
+                "seq_delay_details": s.get("raw_delay") or {"delayInDays": s["delay_in_days"]},
             }
             for s in camp.sequences
         ]
@@ -216,6 +218,7 @@ async def save_sequences(request: Request, campaign_id: int) -> Any:
         _unknown(delay, ("delay_in_days",), f"sequences[{i}].seq_delay_details.")
         if not isinstance(step.get("seq_number"), int):
             raise joi(f'"sequences[{i}].seq_number" is required')
+        check_step(step, i)
         stored.append(
             {
                 "id": step.get("id") or state.next_id("sequence"),
@@ -225,12 +228,19 @@ async def save_sequences(request: Request, campaign_id: int) -> Any:
                 "seq_number": step["seq_number"],
                 "subject": step.get("subject", ""),
                 "email_body": step.get("email_body", ""),
-                "sequence_variants": step.get("seq_variants"),
+                "sequence_variants": stored_variants(state, step.get("seq_variants")),
                 "delay_in_days": int(delay.get("delay_in_days") or 0),
             }
         )
     with state.lock:
-        state.campaign_of(key, campaign_id).sequences = stored
+        camp = state.campaign_of(key, campaign_id)
+        if camp.status == "ACTIVE":
+            raise joi("Sequences of an ACTIVE campaign cannot be edited: pause it first")
+        known = {s["id"] for s in camp.sequences}
+        for i, step in enumerate(steps):
+            if step["id"] is not None and step["id"] not in known:
+                raise joi(f'"sequences[{i}].id" {step["id"]} is not a step of this campaign')
+        camp.sequences = stored
     return {"ok": True, "data": "success"}
 
 

@@ -7,6 +7,7 @@ and mutate state without awaiting in between; the lock also covers callers on ot
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import random
 import re
@@ -70,6 +71,32 @@ def today() -> str:
     return dt.datetime.now(dt.UTC).date().isoformat()
 
 
+# GET shows tracking under these names; POST accepts only the values (smartlead-api.md).
+TRACKING_WRITE_TO_READ = {
+    "DONT_TRACK_EMAIL_OPEN": "DONT_EMAIL_OPEN",
+    "DONT_TRACK_LINK_CLICK": "DONT_LINK_CLICK",
+    "DONT_TRACK_REPLY_TO_AN_EMAIL": "DONT_REPLY_TO_AN_EMAIL",
+}
+
+
+@dataclass
+class PathFault:
+    """A fault on one route: ``apply`` = do the write, then answer ``status`` (a ghost write:
+    504 after the create) or, with status 200, answer truthfully only after ``delay_ms``;
+    otherwise refuse with ``status`` without applying. ``times`` 0 = every matching request."""
+
+    method: str
+    path: str  # glob relative to /api/v1, e.g. "/campaigns/create", "/campaigns/*/sequences"
+    status: int = 504
+    delay_ms: float = 0.0
+    times: int = 1
+    apply: bool = True
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.method.upper() == method.upper() and fnmatch.fnmatchcase(path, self.path)
+
+
 @dataclass
 class Faults:
     error_rate: float = 0.0
@@ -78,6 +105,17 @@ class Faults:
     storm_until: float = 0.0  # clock value until which every request gets 429
     unauthorized: bool = False
     rng: random.Random = field(default_factory=random.Random)
+    path_faults: list[PathFault] = field(default_factory=list)
+
+    def take_path_fault(self, method: str, path: str, *, applied: bool) -> PathFault | None:
+        """The first live path fault for this request (counted as used), or None."""
+        for fault in self.path_faults:
+            if fault.apply == applied and fault.matches(method, path):
+                if fault.times and fault.hits >= fault.times:
+                    continue
+                fault.hits += 1
+                return fault
+        return None
 
 
 @dataclass
@@ -88,6 +126,7 @@ class KeyState:
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     faults: Faults = field(default_factory=Faults)
     statuses: Counter[int] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)  # answered requests by HTTP method
     rate_limited: int = 0
     block_list: list[str] = field(default_factory=list)
     unsubscribed: set[str] = field(default_factory=set)
@@ -113,6 +152,7 @@ class CampaignState:
     client_id: int | None = None
     created_at: str = field(default_factory=now_iso)
     deleted: bool = False
+    parent_campaign_id: int | None = None
     settings: dict[str, Any] = field(
         default_factory=lambda: {
             "track_settings": [],
@@ -145,8 +185,10 @@ class CampaignState:
             "client_id": self.client_id,
             "created_at": self.created_at,
             "updated_at": self.created_at,
-            "parent_campaign_id": None,
-            "track_settings": self.settings.get("track_settings", []),
+            "parent_campaign_id": self.parent_campaign_id,
+            "track_settings": [
+                TRACKING_WRITE_TO_READ.get(t, t) for t in self.settings.get("track_settings") or []
+            ],
             "stop_lead_settings": self.settings.get("stop_lead_settings"),
             "unsubscribe_text": self.settings.get("unsubscribe_text"),
             "send_as_plain_text": self.settings.get("send_as_plain_text"),
@@ -241,6 +283,7 @@ class SandboxState:
                 keys[key.hash] = {
                     "requests": sum(key.statuses.values()),
                     "requests_by_status": {str(s): n for s, n in sorted(key.statuses.items())},
+                    "requests_by_method": dict(sorted(key.methods.items())),
                     "accepted": len(key.limiter.accepted),
                     "rate_limited": key.rate_limited,
                     "windows": [[lim, sec] for lim, sec in key.limiter.windows],

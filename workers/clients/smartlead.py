@@ -29,6 +29,7 @@ from workers.clients.smartlead_models import (
     CampaignStatistics,
     CampaignWebhook,
     CreatedCampaign,
+    DuplicatedCampaign,
     EmailAccount,
     Lead,
     Schedule,
@@ -422,6 +423,35 @@ class SmartleadClient:
             )
             or {}
         )
+
+    # ---- campaign cloning (automation 8) ----------------------------------------------------
+    def delete_campaign(self, campaign_id: int) -> dict[str, Any]:
+        """Delete a campaign (a later GET answers 200 with an empty body)."""
+        return self._call("DELETE", f"/campaigns/{int(campaign_id)}") or {}
+
+    def duplicate_campaign(
+        self,
+        campaign_id: int,
+        *,
+        duplicate_sub_sequence: bool | None = None,
+        duplicate_client_label: bool | None = None,
+    ) -> DuplicatedCampaign:
+        """Copy settings, sequences, schedule and mailboxes (not leads, not webhooks) within
+        one key. Documented in 2026, unconfirmed live: callers keep it behind a flag."""
+        body: dict[str, Any] = {}
+        if duplicate_sub_sequence is not None:
+            body["duplicate_sub_sequence"] = duplicate_sub_sequence
+        if duplicate_client_label is not None:
+            body["duplicate_client_label"] = duplicate_client_label
+        data = self._call("POST", f"/campaigns/{int(campaign_id)}/duplicate", json=body)
+        return DuplicatedCampaign.model_validate(data or {})
+
+    def find_campaigns_by_name(self, name: str) -> list[Campaign]:
+        """Campaigns of this key whose name is ``name`` (trimmed, case-insensitive), lowest id
+        first. The list endpoint has no name filter and no paging: one call."""
+        wanted = name.strip().casefold()
+        found = [c for c in self.list_campaigns() if (c.name or "").strip().casefold() == wanted]
+        return sorted(found, key=lambda c: c.id)
 
 
 def _day(value: dt.date | str) -> str:

@@ -132,6 +132,13 @@ def normalise_hour(value: Any) -> str | None:
     return f"{hh:02d}:{mm:02d}"
 
 
+class DuplicatedCampaign(_Answer):
+    """POST /campaigns/{id}/duplicate (documented 2026, unconfirmed live)."""
+
+    ok: bool = True
+    new_campaign_id: int = Field(validation_alias=AliasChoices("newCampaignId", "new_campaign_id"))
+
+
 class Schedule(BaseModel):
     """The flat body of POST /campaigns/{id}/schedule: the backend wants all six fields, days
     as 0 = Sunday .. 6 = Saturday, hours "HH:MM" (normalised here) and a gap of at least 3."""
@@ -186,17 +193,43 @@ class SequenceStep(_Answer):
     )
 
     def to_body(self) -> dict[str, Any]:
+        # "id" is always sent: null creates the step, an id updates it; the API refuses a step
+        # without the key at all.
         body: dict[str, Any] = {
+            "id": self.id,
             "seq_number": self.seq_number,
             "seq_delay_details": {"delay_in_days": self.seq_delay_details.delay_in_days},
             "subject": self.subject or "",
             "email_body": self.email_body or "",
         }
-        if self.id is not None:
-            body["id"] = self.id
         if self.seq_variants:
             body["seq_variants"] = self.seq_variants
         return body
+
+
+def _distribution(value: Any) -> int | None:
+    """A variant's ``variant_distribution_percentage``: "None"/""/null are absent; "50", 50.0
+    and "50%" are 50."""
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip().rstrip("%").strip()
+    if not text or text.lower() in ("none", "null"):
+        return None
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+class SequenceVariant(_Answer):
+    """One A/B variant of a step as GET .../sequences shows it (``sequence_variants``)."""
+
+    id: int | None = None
+    variant_label: str | None = None
+    subject: str | None = ""
+    email_body: str | None = ""
+    variant_distribution_percentage: Annotated[int | None, BeforeValidator(_distribution)] = None
+    is_deleted: bool = False
 
 
 class WarmupDetails(_Answer):
@@ -350,6 +383,15 @@ class AgencyClient(_Answer):
     email: str | None = None
 
 
+class SavedClient(_Answer):
+    """POST /client/save: the new client's id comes as ``clientId`` (or ``id``)."""
+
+    ok: bool = True
+    client_id: int | None = Field(
+        default=None, validation_alias=AliasChoices("clientId", "client_id", "id")
+    )
+
+
 class CampaignWebhook(_Answer):
     id: int
     name: str | None = None
@@ -370,6 +412,7 @@ __all__ = [
     "CampaignStatusCommand",
     "CampaignWebhook",
     "CreatedCampaign",
+    "DuplicatedCampaign",
     "EmailAccount",
     "EmailStat",
     "LEAD_FIELDS",
@@ -379,10 +422,12 @@ __all__ = [
     "LeadCampaignData",
     "LeadStats",
     "MIN_GAP_MINUTES",
+    "SavedClient",
     "Schedule",
     "normalise_hour",
     "SeqDelay",
     "SequenceStep",
+    "SequenceVariant",
     "WarmupDetails",
 ]
 
