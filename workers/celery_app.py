@@ -20,6 +20,7 @@ TASK_MODULES = [
     "tasks.limiter_probe",
     "tasks.crm_sync",
     "tasks.blocklist",
+    "tasks.mailbox_health.tasks",
 ]
 
 

@@ -31,6 +31,7 @@ ROUTES: dict[str, Queue] = {
     "tasks.crm_sync": Queue.REALTIME,
     "tasks.blocklist": Queue.REALTIME,
     "tasks.dispatch": Queue.SCHEDULED,
+    "tasks.mailbox_health": Queue.SCHEDULED,
 }
 
 

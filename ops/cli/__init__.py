@@ -34,6 +34,7 @@ def _register() -> None:
     app.add_typer(deadletters.app, name="deadletters", help="Dead letters: list, show, replay.")
     __import__("ops.cli.blocklist", fromlist=["register"]).register(app)
     app.add_typer(__import__("ops.cli.leads", fromlist=["app"]).app, name="leads")
+    __import__("ops.cli.mailboxes", fromlist=["register"]).register(app)
 
 
 _register()
