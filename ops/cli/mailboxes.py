@@ -75,18 +75,11 @@ def show(
         return
     weak_rows = [r for r in rows if r.weak]
     shown = weak_rows if weak else sorted(rows, key=lambda r: (not r.weak, r.email))
-    table = Table(
-        "mailbox",
-        "state",
-        "since",
-        "what is wrong",
-        "reputation",
-        "SMTP",
-        "IMAP",
-        "warm-up",
-        "sent / limit",
-        title=f"{name} ({slug}): mailboxes on {when.isoformat()}",
-    )
+    table = Table(title=f"{name} ({slug}): mailboxes on {when.isoformat()}")
+    table.add_column("mailbox", no_wrap=True)
+    for column in ("state", "since", "what is wrong", "reputation", "SMTP", "IMAP", "warm-up"):
+        table.add_column(column)
+    table.add_column("sent / limit", no_wrap=True)
     for r in shown:
         details = r.details or {}
         unreported = set(details.get("unreported", []))

@@ -151,7 +151,8 @@ def fallback_text(account: AccountLabel, m: Morning, *, digest: bool = False) ->
         parts.append(f"{c['worse']} worse")
     if c["recovered"]:
         parts.append(f"{c['recovered']} recovered")
-    parts.append(f"{c['still_weak']} still weak")
+    if c["still_weak"] or not parts:
+        parts.append(f"{c['still_weak']} still weak")
     if digest and not m.has_change:
         parts.insert(0, "no change")
     return clip(escape(f"Mailbox health, {account.name}: " + ", ".join(parts)), MAX_SECTION_TEXT)
