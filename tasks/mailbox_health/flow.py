@@ -3,9 +3,10 @@
 The scheduling mechanism (issue 11) calls it once per account and local day, after the
 account's local due time (default 08:00). In order:
 
-1. List the key's mailboxes once per key and morning (``shared_listing``: accounts of an agency
-   sharing a key cost one listing, pages of 100 until a short page) and keep this account's
-   rows (``rows_for_client``: by ``client_id``, also when the API's own filter is unconfirmed).
+1. List the key's mailboxes once per key and morning (``listing``: ``shared_listing``, so the
+   accounts of an agency sharing a key cost one listing, pages of 100 until a short page,
+   resumable when the limiter defers the run mid-way) and keep this account's rows
+   (``rows_for_client``: by ``client_id``, also while the API's own filter is unconfirmed).
 2. Parse each mailbox (``parse``), ask the warm-up stats where reputation alone cannot decide
    (``warmup``, optional), judge it against yesterday's stored state (``rules``).
 3. Store the day's state (upsert, so a re-run replaces it), with ``weak_since`` carried forward.
@@ -27,7 +28,8 @@ from pydantic import ValidationError
 
 from tasks.mailbox_health import remedy, store, warmup
 from tasks.mailbox_health.alert import AccountLabel, build_message
-from tasks.mailbox_health.parse import MailboxReading, listing_row, parse_mailbox
+from tasks.mailbox_health.listing import LISTING, mailboxes_of_key
+from tasks.mailbox_health.parse import MailboxReading, parse_mailbox
 from tasks.mailbox_health.rules import Morning, Previous, Thresholds, morning
 from workers import audit
 from workers.accounts import automation_config, get_account
@@ -36,10 +38,9 @@ from workers.db import session_scope
 from workers.logging import get_logger
 from workers.models import Account
 from workers.redis_client import redis_client
-from workers.scheduling import RunContext, rows_for_client, shared_listing
+from workers.scheduling import RunContext, rows_for_client
 
 AUTOMATION = "mailbox_health"
-LISTING = "email-accounts"  # shared with any check that lists a key's mailboxes that morning
 ALERT_CLAIM_TTL_SECONDS = 3 * 24 * 3600
 
 log = get_logger("tasks.mailbox_health.flow")
@@ -134,10 +135,7 @@ def _load(account_id: int, day: dt.date) -> _Loaded | None:
 def _readings(
     ctx: RunContext, account: Account, sl: Any, r: Any
 ) -> tuple[list[MailboxReading], int]:
-    def fetch() -> list[dict[str, Any]]:
-        return [listing_row(box) for box in sl.list_email_accounts()]
-
-    rows = shared_listing(account, LISTING, ctx.period_key, fetch, redis=r)
+    rows = mailboxes_of_key(account, ctx.period_key, sl, r)
     readings, unreadable = [], 0
     for row in rows_for_client(rows, account.smartlead_client_id):
         try:

@@ -135,7 +135,7 @@ def problems_of(
                     f"warm-up spam {_pct(spam)} over 7 days (max {_pct(th.max_warmup_spam)})",
                 )
             )
-    elif "warmup_spam" in previous_reasons:
+    elif "warmup_spam" in previous_reasons and th.use_warmup_stats and reading.has_warmup:
         # Not re-checked today (call budget): keep the reason rather than claim a recovery.
         out.append(Problem("warmup_spam", "warm-up spam (not re-checked today)"))
     return out

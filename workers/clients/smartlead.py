@@ -214,15 +214,23 @@ class SmartleadClient:
         out: list[EmailAccount] = []
         offset = 0
         while True:
-            params: dict[str, Any] = {"offset": offset, "limit": PAGE_LIMIT}
-            if client_id is not None:
-                params["client_id"] = int(client_id)
-            data = self._call("GET", "/email-accounts/", params=params)
-            page = self._list(data, "list_email_accounts")
-            out.extend(EmailAccount.model_validate(m) for m in page)
+            page = self.list_email_accounts_page(offset, client_id=client_id)
+            out.extend(page)
             if len(page) < PAGE_LIMIT:
                 return out
             offset += PAGE_LIMIT
+
+    def list_email_accounts_page(
+        self, offset: int, limit: int = PAGE_LIMIT, client_id: int | None = None
+    ) -> list[EmailAccount]:
+        """One page of ``GET /email-accounts/`` (a bare array; short = the last page)."""
+        if not 0 < limit <= PAGE_LIMIT:
+            raise ValueError(f"limit must be 1..{PAGE_LIMIT}")
+        params: dict[str, Any] = {"offset": int(offset), "limit": limit}
+        if client_id is not None:
+            params["client_id"] = int(client_id)
+        data = self._call("GET", "/email-accounts/", params=params)
+        return [EmailAccount.model_validate(m) for m in self._list(data, "list_email_accounts")]
 
     def get_warmup_stats(self, email_account_id: int) -> WarmupStats:
         """The mailbox's last 7 days of warm-up: one request per mailbox."""

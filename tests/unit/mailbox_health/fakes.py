@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from workers.clients.errors import RateLimitDeferred
 from workers.clients.smartlead_models import EmailAccount, WarmupStats
 from workers.scheduling import RunContext
 
@@ -25,7 +26,7 @@ def mailbox(id: int, client_id: int | None = None, **over: Any) -> dict[str, Any
 
 
 class FakeMailboxes:
-    """The key's mailboxes; counts each call the flow makes."""
+    """The key's mailboxes (pages of 100); counts each call the flow makes."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = {r["id"]: r for r in rows}
@@ -34,13 +35,22 @@ class FakeMailboxes:
         self.updates: list[tuple[int, dict[str, Any]]] = []
         self.warmup: dict[int, dict[str, Any]] = {}
         self.fail_updates: Exception | None = None
+        self.offsets: list[int] = []  # pages answered
+        self.defer_at_offset: int | None = None  # the limiter says "later" once, there
 
     def set(self, id: int, **over: Any) -> None:
         self.rows[id].update(over)
 
-    def list_email_accounts(self, client_id: int | None = None) -> list[EmailAccount]:
+    def list_email_accounts_page(
+        self, offset: int, limit: int = 100, client_id: int | None = None
+    ) -> list[EmailAccount]:
         self.list_calls += 1
-        return [EmailAccount.model_validate(r) for _, r in sorted(self.rows.items())]
+        if self.defer_at_offset is not None and offset == self.defer_at_offset:
+            self.defer_at_offset = None
+            raise RateLimitDeferred(0.5, key_id="fake")
+        self.offsets.append(offset)
+        rows = [r for _, r in sorted(self.rows.items())][offset : offset + limit]
+        return [EmailAccount.model_validate(r) for r in rows]
 
     def get_warmup_stats(self, email_account_id: int) -> WarmupStats:
         self.warmup_calls.append(email_account_id)

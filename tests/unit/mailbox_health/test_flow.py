@@ -29,7 +29,7 @@ def stored(account_id: int, day: dt.date) -> dict[str, MailboxDay]:
         return {r.mailbox_id: r for r in days_between(s, account_id, day, day)}
 
 
-def test_mornings_store_state_and_alert_only_on_change(db_url, fake_redis) -> None:
+def test_mornings_store_state_and_alert_only_on_change(any_db_url, fake_redis) -> None:
     acme = make_account("acme")
     sl, slack = FakeMailboxes([mailbox(i) for i in range(1, 6)]), FakeSlack()
 
@@ -55,7 +55,7 @@ def test_mornings_store_state_and_alert_only_on_change(db_url, fake_redis) -> No
     assert not rows["1"].weak and rows["1"].details["since"] == DAY1.isoformat()
 
 
-def test_a_rerun_of_the_same_morning_replaces_rows_and_sends_nothing_more(db_url, fake_redis):
+def test_a_rerun_of_the_same_morning_replaces_rows_and_sends_nothing_more(any_db_url, fake_redis):
     acme = make_account("acme")
     sl, slack = FakeMailboxes([mailbox(1, is_imap_success=False), mailbox(2)]), FakeSlack()
     run(acme, DAY1, sl, slack, fake_redis)
@@ -111,7 +111,7 @@ def test_no_mailboxes_is_a_skip(db_url, fake_redis) -> None:
     assert ctx.skipped == "no mailboxes"
 
 
-def test_remedy_pauses_a_failing_mailbox_and_restores_its_limit_on_recovery(db_url, fake_redis):
+def test_remedy_pauses_a_failing_mailbox_and_restores_its_limit_on_recovery(any_db_url, fake_redis):
     acme = make_account("acme", params={"remedy": "on"})
     sl, slack = FakeMailboxes([mailbox(1), mailbox(2, message_per_day=35)]), FakeSlack()
     run(acme, DAY1, sl, slack, fake_redis)
@@ -178,3 +178,18 @@ def test_warmup_stats_respect_the_call_budget(db_url, fake_redis) -> None:
     assert len(sl.warmup_calls) == 2 and ctx.summary["warmup_stats"]["over_budget"] == 3
     run(acme, DAY1, sl, FakeSlack(), fake_redis)  # a re-run has no budget left that morning
     assert len(sl.warmup_calls) == 2
+
+
+def test_a_listing_deferred_mid_way_resumes_at_the_next_page(db_url, fake_redis) -> None:
+    """More pages than the key's burst: the run is deferred and the next one continues."""
+    from workers.clients.errors import RateLimitDeferred
+
+    acme = make_account("acme")
+    sl = FakeMailboxes([mailbox(i) for i in range(1, 351)])
+    sl.defer_at_offset = 200
+    with pytest.raises(RateLimitDeferred):
+        run(acme, DAY1, sl, FakeSlack(), fake_redis)
+    ctx = run(acme, DAY1, sl, FakeSlack(), fake_redis)
+    assert ctx.summary["mailboxes"] == 350
+    assert sl.offsets == [0, 100, 200, 300]  # pages 0 and 100 were not asked twice
+    assert len(stored(acme, DAY1)) == 350

@@ -221,10 +221,17 @@ def test_warmup_spam_share_makes_a_mailbox_weak_when_counted() -> None:
 
 
 def test_warmup_spam_not_rechecked_is_kept_rather_than_called_recovered() -> None:
-    th = dataclasses.replace(TH, weak_conditions=TH.weak_conditions | {"warmup_spam"})
+    th = dataclasses.replace(
+        TH, use_warmup_stats=True, weak_conditions=TH.weak_conditions | {"warmup_spam"}
+    )
     prev = Previous(DAY, True, frozenset({"warmup_spam"}), DAY, DAY)
     v = judge(reading(), th, prev, DAY + dt.timedelta(days=1), None)
     assert v.transition == "still_weak" and "not re-checked" in v.reasons[0].text
+    # ...but not once the stats are switched off or the warm-up is gone: then it recovers.
+    off = dataclasses.replace(th, use_warmup_stats=False)
+    assert judge(reading(), off, prev, DAY + dt.timedelta(days=1)).transition == "recovered"
+    gone = reading(has_warmup=False, warmup_status=None, reputation=None)
+    assert judge(gone, th, prev, DAY + dt.timedelta(days=1)).transition == "recovered"
 
 
 def test_problems_of_lists_notes_the_account_does_not_count() -> None:
