@@ -45,9 +45,17 @@ def _reasons(row: MailboxDay) -> str:
     out = "; ".join(texts)
     if notes:
         out += (" " if out else "") + f"[dim]({'; '.join(notes)})[/dim]"
-    remedy = details.get("remedy")
-    if remedy:
-        out += f" [yellow]sending {remedy.get('state')} (was {remedy.get('previous_limit')})[/]"
+    remedy = details.get("remedy") or {}
+    limit, state = remedy.get("previous_limit"), remedy.get("state")
+    said = {
+        "paused": f"campaign sending paused by LeadOps (was {limit}/day)",
+        "pending_pause": "pausing campaign sending (not confirmed yet)",
+        "pending_restore": f"restoring the sending limit to {limit}/day (not confirmed yet)",
+        "by_hand": "sending limit changed by hand while paused: left alone",
+        "restored": f"sending limit restored to {limit}/day",
+    }.get(str(state))
+    if said:
+        out += f" [yellow]{said}[/yellow]"
     return out or "-"
 
 

@@ -9,6 +9,7 @@ most 150; past that a group ends with "... and N more" and points at ``leadops m
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,26 +27,29 @@ class AccountLabel:
     slug: str
 
 
-def _line(v: Verdict, what: str) -> str:
-    return clip(f"• *{escape(v.reading.email)}*: {escape(what)}", MAX_LINE)
+def _line(v: Verdict, what: str, notes: Mapping[str, str]) -> str:
+    note = notes.get(v.reading.id)
+    text = f"{what} → {note}" if note else what
+    return clip(f"• *{escape(v.reading.email)}*: {escape(text)}", MAX_LINE)
 
 
-def _weak_line(v: Verdict) -> str:
-    return _line(v, "; ".join(p.text for p in v.reasons) or "weak")
+def _weak_line(v: Verdict, notes: Mapping[str, str]) -> str:
+    return _line(v, "; ".join(p.text for p in v.reasons) or "weak", notes)
 
 
-def _worse_line(v: Verdict) -> str:
-    return _line(v, "now also " + "; ".join(p.text for p in v.new_reasons))
+def _worse_line(v: Verdict, notes: Mapping[str, str]) -> str:
+    return _line(v, "now also " + "; ".join(p.text for p in v.new_reasons), notes)
 
 
-def _recovered_line(v: Verdict) -> str:
+def _recovered_line(v: Verdict, notes: Mapping[str, str]) -> str:
     since = v.previous_weak_since
-    return _line(v, f"recovered (weak since {since.isoformat()})" if since else "recovered")
+    what = f"recovered (weak since {since.isoformat()})" if since else "recovered"
+    return _line(v, what, notes)
 
 
 def _still_line(v: Verdict) -> str:
     since = f" (since {v.weak_since.isoformat()})" if v.weak_since else ""
-    return _line(v, ("; ".join(p.text for p in v.reasons) or "weak") + since)
+    return _line(v, ("; ".join(p.text for p in v.reasons) or "weak") + since, {})
 
 
 def _sections(title: str, lines: list[str], total: int, more_hint: str) -> list[dict[str, Any]]:
@@ -75,10 +79,16 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def build_message(
-    account: AccountLabel, day: dt.date, m: Morning, *, digest: bool = False
+    account: AccountLabel,
+    day: dt.date,
+    m: Morning,
+    *,
+    digest: bool = False,
+    notes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """``{"text", "blocks"}`` for one account's morning (call only when there is something to
-    tell: ``Morning.should_alert``)."""
+    tell: ``Morning.should_alert``). ``notes``: per mailbox id, what the remedy did."""
+    notes = notes or {}
     new, worse, recovered = m.of("new_weak"), m.of("worse"), m.of("recovered")
     still = m.of("still_weak")
     hint = f"`leadops mailboxes {escape(account.slug)}`"
@@ -96,7 +106,7 @@ def build_message(
         groups.append(
             _sections(
                 f":warning: Newly weak ({len(new)})",
-                [_weak_line(v) for v in new],
+                [_weak_line(v, notes) for v in new],
                 len(new),
                 hint,
             )
@@ -105,7 +115,7 @@ def build_message(
         groups.append(
             _sections(
                 f":small_red_triangle: Worse ({len(worse)})",
-                [_worse_line(v) for v in worse],
+                [_worse_line(v, notes) for v in worse],
                 len(worse),
                 hint,
             )
@@ -114,7 +124,7 @@ def build_message(
         groups.append(
             _sections(
                 f":white_check_mark: Recovered ({len(recovered)})",
-                [_recovered_line(v) for v in recovered],
+                [_recovered_line(v, notes) for v in recovered],
                 len(recovered),
                 hint,
             )

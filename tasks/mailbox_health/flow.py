@@ -89,11 +89,11 @@ def check_mailboxes(
             key=warmup.cache_key(account.id, ctx.period_key),
         )
         m = morning(readings, th, loaded.previous, day, asked.figures)
-        outcomes = _store_and_remedy(ctx, loaded, m, sl, asked.figures)
+        outcomes, notes = _store_and_remedy(ctx, loaded, m, sl, asked.figures)
     finally:
         if smartlead is None:
             sl.close()
-    alert = _alert(ctx, account, params, m, slack, r)
+    alert = _alert(ctx, account, params, m, slack, r, notes)
     counts = m.counts()
     ctx.summary.update(
         {
@@ -149,7 +149,8 @@ def _readings(
 
 def _store_and_remedy(
     ctx: RunContext, loaded: _Loaded, m: Morning, sl: Any, figures: dict[str, Any]
-) -> list[remedy.Outcome]:
+) -> tuple[list[remedy.Outcome], dict[str, str]]:
+    """Store the day's rows (remedy records first), then make the remedy's calls."""
     params, account_id, day = loaded.params, loaded.account.id, ctx.period_start
     mode = params.remedy
     dry = ctx.dry_run or mode == "dry_run"
@@ -186,17 +187,24 @@ def _store_and_remedy(
                 "unsure_endpoint": remedy.UNSURE,
             },
         )
-    return outcomes
+    return outcomes, remedy.notes_for_alert(outcomes, current, day)
 
 
-def _alert(ctx: RunContext, account: Account, params: Any, m: Morning, slack: Any, r: Any) -> str:
+def _alert(
+    ctx: RunContext,
+    account: Account,
+    params: Any,
+    m: Morning,
+    slack: Any,
+    r: Any,
+    notes: dict[str, str],
+) -> str:
     """What became of the morning's message: sent | none | dry_run | already_sent |
     no_slack_webhook."""
     if not m.should_alert(params.daily_digest):
         return "none"
-    message = build_message(
-        AccountLabel(account.name, account.slug), ctx.period_start, m, digest=params.daily_digest
-    )
+    label = AccountLabel(account.name, account.slug)
+    message = build_message(label, ctx.period_start, m, digest=params.daily_digest, notes=notes)
     if ctx.dry_run:
         log.info("mailbox_alert_dry_run", account_id=account.id, text=message["text"])
         return "dry_run"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from tasks.mailbox_health.rules import (
@@ -54,6 +54,24 @@ class Outcome:
     limit: int
     outcome: str  # done | dry_run | failed
     reason: str = ""
+    previous_limit: int | None = None
+
+    def note(self) -> str:
+        """What the Slack line says about it."""
+        was = f" (was {self.previous_limit}/day)" if self.previous_limit is not None else ""
+        if self.action == "pause":
+            text = {
+                "done": f"campaign sending paused{was}",
+                "dry_run": f"would pause campaign sending{was} (remedy dry run)",
+                "failed": "pausing campaign sending failed",
+            }
+        else:
+            text = {
+                "done": f"sending limit restored to {self.limit}/day",
+                "dry_run": f"would restore the sending limit to {self.limit}/day (dry run)",
+                "failed": "restoring the sending limit failed",
+            }
+        return text[self.outcome]
 
 
 def current_records(
@@ -123,20 +141,38 @@ def execute(
         p = step.plan
         if p.action is None or p.limit is None:
             continue
+        was = (p.record or {}).get("previous_limit") if p.action == "pause" else None
+        planned = Outcome(step.mailbox_id, step.email, p.action, p.limit, "dry_run", "", was)
         if dry_run:
-            outcomes.append(Outcome(step.mailbox_id, step.email, p.action, p.limit, "dry_run"))
+            outcomes.append(planned)
             continue
         try:
             client.update_email_account(int(step.mailbox_id), {LIMIT_FIELD: p.limit})
         except ApiError as exc:
             log.info("mailbox_remedy_failed", mailbox_id=step.mailbox_id, error=exc.message)
-            outcomes.append(
-                Outcome(step.mailbox_id, step.email, p.action, p.limit, "failed", exc.message)
-            )
+            outcomes.append(replace(planned, outcome="failed", reason=exc.message))
             continue
         on_done(step.mailbox_id, confirmed(p, day))
-        outcomes.append(Outcome(step.mailbox_id, step.email, p.action, p.limit, "done"))
+        outcomes.append(replace(planned, outcome="done"))
     return outcomes
+
+
+def notes_for_alert(
+    outcomes: list[Outcome], records: Mapping[str, dict[str, Any] | None], day: dt.date
+) -> dict[str, str]:
+    """Per mailbox, what the morning's message says the remedy did: this run's outcomes, and
+    what an earlier attempt of the same morning did (``records`` as they stood before this run:
+    a re-run after a deferral)."""
+    notes = {}
+    for mid, rec in records.items():
+        if not rec or rec.get("day") != day.isoformat():
+            continue
+        if rec.get("state") == "paused":
+            notes[mid] = f"campaign sending paused (was {rec.get('previous_limit')}/day)"
+        elif rec.get("state") == "restored":
+            notes[mid] = f"sending limit restored to {rec.get('previous_limit')}/day"
+    notes.update({o.mailbox_id: o.note() for o in outcomes})
+    return notes
 
 
 __all__ = [

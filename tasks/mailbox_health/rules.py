@@ -265,8 +265,9 @@ def plan_remedy(
     """Pause a failing mailbox's campaign sending (limit 0) and restore it on recovery.
 
     ``record`` is what was stored: ``state`` "pending_pause" / "pending_restore" (asked, not
-    confirmed), "paused", or "by_hand" (someone changed the limit while paused: left alone until
-    the mailbox recovers); ``previous_limit`` is the limit to give back; ``day`` when it was set.
+    confirmed), "paused", "by_hand" (someone changed the limit while paused: left alone until
+    the mailbox recovers) or "restored" (kept only for that day); ``previous_limit`` is the
+    limit to give back; ``day`` when it was set.
     A record is stored before its call, so a re-run after a crash restores the right limit even
     though the listing then shows 0. A pending call is judged from the listing: 0 means it went
     through. A listing from earlier the same day (the shared listing is cached) may predate our
@@ -276,7 +277,12 @@ def plan_remedy(
     state = rec.get("state")
     previous_limit = int(rec.get("previous_limit") or 0)
     stopped = current_limit == 0
-    if state in ("pending_pause", "pending_restore"):
+    if state == "restored":
+        # Kept for the day it happened (a re-run's message still says so), then forgotten.
+        if not pause and rec.get("day") == day.isoformat():
+            return RemedyPlan(None, None, rec)
+        state = None
+    elif state in ("pending_pause", "pending_restore"):
         state = "paused" if stopped else None
     elif (
         state == "paused"
@@ -311,9 +317,10 @@ def plan_remedy(
 
 def confirmed(plan: RemedyPlan, day: dt.date) -> dict[str, Any] | None:
     """The record to keep once the plan's call succeeded."""
-    if plan.action == "pause" and plan.record:
-        return {"previous_limit": plan.record["previous_limit"], "state": "paused", "day": str(day)}
-    return None if plan.action == "restore" else plan.record
+    if plan.action in ("pause", "restore") and plan.record:
+        state = "paused" if plan.action == "pause" else "restored"
+        return {"previous_limit": plan.record["previous_limit"], "state": state, "day": str(day)}
+    return plan.record
 
 
 __all__ = [

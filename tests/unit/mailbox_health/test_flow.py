@@ -130,7 +130,13 @@ def test_remedy_pauses_a_failing_mailbox_and_restores_its_limit_on_recovery(any_
     day4 = run(acme, DAY3 + dt.timedelta(days=1), sl, slack, fake_redis)
     assert sl.updates[-1] == (2, {"max_email_per_day": 35}) and sl.rows[2]["message_per_day"] == 35
     assert day4.summary["recovered"] == 1
-    assert "remedy" not in stored(acme, DAY3 + dt.timedelta(days=1))["2"].details
+    paused, restored = (str(m["blocks"]) for m in slack.messages)
+    assert "SMTP connection failing → campaign sending paused (was 35/day)" in paused
+    assert "recovered (weak since 2026-12-02) → sending limit restored to 35/day" in restored
+    assert stored(acme, DAY3 + dt.timedelta(days=1))["2"].details["remedy"]["state"] == "restored"
+    run(acme, DAY3 + dt.timedelta(days=2), sl, slack, fake_redis)
+    assert "remedy" not in stored(acme, DAY3 + dt.timedelta(days=2))["2"].details
+    assert len(sl.updates) == 2
 
 
 def test_remedy_dry_run_and_a_refused_call_change_nothing(db_url, fake_redis) -> None:
@@ -140,6 +146,7 @@ def test_remedy_dry_run_and_a_refused_call_change_nothing(db_url, fake_redis) ->
     sl, slack = FakeMailboxes([mailbox(1, is_smtp_success=False)]), FakeSlack()
     ctx = run(acme, DAY1, sl, slack, fake_redis)
     assert sl.updates == [] and ctx.summary["remedy"] == {"pause_dry_run": 1}
+    assert "would pause campaign sending (was 40/day) (remedy dry run)" in str(slack.messages)
     assert "remedy" not in stored(acme, DAY1)["1"].details
 
     other = make_account("other", key="sl-key-other", params={"remedy": "on"})

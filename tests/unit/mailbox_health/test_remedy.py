@@ -42,6 +42,9 @@ def rec(state: str, day: str = YESTERDAY, previous: int = 40) -> dict[str, Any]:
         (rec("pending_restore"), False, 0, "restore", 40, "pending_restore"),
         (rec("pending_restore"), True, 0, None, None, "paused"),
         (rec("pending_restore"), True, 40, "pause", 0, "pending_pause"),
+        (rec("restored", day=DAY.isoformat()), False, 40, None, None, "restored"),  # same day
+        (rec("restored"), False, 40, None, None, None),  # the next day: forgotten
+        (rec("restored"), True, 40, "pause", 0, "pending_pause"),  # weak again
     ],
 )
 def test_plan_remedy(record, pause, listing, action, limit, state) -> None:
@@ -55,7 +58,12 @@ def test_plan_remedy(record, pause, listing, action, limit, state) -> None:
 def test_confirmed_records() -> None:
     pause = plan_remedy(None, True, 40, DAY)
     assert confirmed(pause, DAY) == {"previous_limit": 40, "state": "paused", "day": "2026-12-02"}
-    assert confirmed(plan_remedy(rec("paused"), False, 0, DAY), DAY) is None
+    restore = plan_remedy(rec("paused"), False, 0, DAY)
+    assert confirmed(restore, DAY) == {
+        "previous_limit": 40,
+        "state": "restored",
+        "day": "2026-12-02",
+    }
 
 
 class Updater:
@@ -106,9 +114,27 @@ def test_execute_pauses_restores_and_records_each_success_at_once() -> None:
     ]
     assert done == [
         ("11", {"previous_limit": 40, "state": "paused", "day": "2026-12-02"}),
-        ("14", None),
+        ("14", {"previous_limit": 30, "state": "restored", "day": "2026-12-02"}),
     ]
     assert "not allowed" in out[1].reason
+    notes = remedy.notes_for_alert(out, {}, DAY)
+    assert notes == {
+        "11": "campaign sending paused (was 40/day)",
+        "12": "pausing campaign sending failed",
+        "14": "sending limit restored to 30/day",
+    }
+
+
+def test_a_rerun_says_what_an_earlier_attempt_of_the_morning_did() -> None:
+    records = {
+        "1": rec("paused", day=DAY.isoformat(), previous=35),
+        "2": rec("restored", day=DAY.isoformat(), previous=20),
+        "3": rec("paused", previous=10),
+    }  # paused on an earlier morning: nothing new
+    assert remedy.notes_for_alert([], records, DAY) == {
+        "1": "campaign sending paused (was 35/day)",
+        "2": "sending limit restored to 20/day",
+    }
 
 
 def test_dry_run_calls_nothing_and_keeps_the_records() -> None:
