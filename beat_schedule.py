@@ -32,6 +32,8 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "reply-guard": check_entry("reply_guard"),
     # 9. Narrow send days to the weekdays that get replies (weekly, Monday 09:00 local).
     "send-days": check_entry("send_days"),
+    # 7. Mailbox health each local morning (default 08:00); Slack only on a change.
+    "mailbox-health": check_entry("mailbox_health"),
     # Onboarding safety net: re-send the runs whose runner died (its lease lapsed).
     "onboarding-resume": {
         "task": "tasks.onboarding.resume_stalled",

@@ -150,11 +150,68 @@ class BlocklistParams(_Params):
     )
 
 
+MailboxCondition = Literal[
+    "smtp_failed",  # is_smtp_success false
+    "imap_failed",  # is_imap_success false
+    "low_reputation",  # warm-up reputation under min_reputation_percent
+    "warmup_blocked",  # warmup_details.is_warmup_blocked
+    "warmup_inactive",  # warm-up set up but not ACTIVE
+    "no_warmup",  # warmup_details null: warm-up never set up
+    "suspended",  # is_suspended
+    "daily_limit_reached",  # daily_sent_count >= message_per_day
+    "warmup_spam",  # 7-day warm-up spam share over max (needs use_warmup_stats)
+]
+
+_DEFAULT_WEAK_CONDITIONS: tuple[MailboxCondition, ...] = (
+    "smtp_failed",
+    "imap_failed",
+    "low_reputation",
+    "warmup_blocked",
+    "suspended",
+    "warmup_spam",
+)
+_DEFAULT_REMEDY_CONDITIONS: tuple[MailboxCondition, ...] = (
+    "smtp_failed",
+    "imap_failed",
+    "low_reputation",
+    "warmup_blocked",
+)
+
+
 class MailboxHealthParams(_Params):
-    """7. Morning mailbox health check in the client's time zone."""
+    """7. Morning mailbox health check in the client's time zone.
+
+    ``use_warmup_stats``: when a mailbox's reputation alone cannot decide (warm-up set up but
+    reputation missing or ``""``, or within ``warmup_stats_band_percent`` above the floor) and
+    nothing else already makes it weak, ask ``GET /email-accounts/{id}/warmup-stats`` once that
+    morning: one request per such mailbox on the key's bulk budget (at most
+    ``warmup_stats_max_calls`` per account and morning; answers are kept for the day so a
+    re-run does not ask again).
+    """
 
     local_hour: int = Field(8, ge=0, le=23)
     min_reputation_percent: float = Field(90, ge=0, le=100)
+    # A weak mailbox recovers from low reputation only at floor + margin (no daily flapping).
+    recovery_margin_percent: float = Field(3, ge=0, le=50)
+    weak_conditions: list[MailboxCondition] = Field(
+        default_factory=lambda: list(_DEFAULT_WEAK_CONDITIONS)
+    )
+    daily_digest: bool = False  # a message every morning, even with no change
+    # Optional remedy: "dry_run" only records what it would do; "on" sets the campaign sending
+    # limit of a mailbox weak for one of remedy_conditions to 0 and restores it on recovery.
+    remedy: Literal["off", "dry_run", "on"] = "off"
+    remedy_conditions: list[MailboxCondition] = Field(
+        default_factory=lambda: list(_DEFAULT_REMEDY_CONDITIONS)
+    )
+    use_warmup_stats: bool = False
+    warmup_stats_band_percent: float = Field(5, ge=0, le=100)
+    warmup_stats_max_calls: int = Field(20, ge=0, le=1000)
+    max_warmup_spam_percent: float = Field(10, ge=0, le=100)
+
+    @property
+    def local_time(self) -> str:
+        """ "HH:MM", the form the scheduling mechanism reads (``ScheduledCheck``)."""
+        return f"{self.local_hour:02d}:00"
 
 
 class OnboardingTemplate(_Params):

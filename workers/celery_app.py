@@ -29,6 +29,7 @@ TASK_MODULES = [
     "workers.scheduling.tasks",
     "tasks.schedule_probe.tasks",
     "tasks.onboarding.tasks",
+    "tasks.mailbox_health.tasks",
 ]
 
 

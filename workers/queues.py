@@ -39,6 +39,7 @@ ROUTES: dict[str, Queue] = {
     "tasks.send_days": Queue.SCHEDULED,
     "tasks.scheduling": Queue.SCHEDULED,
     "tasks.schedule_probe": Queue.SCHEDULED,
+    "tasks.mailbox_health": Queue.SCHEDULED,
 }
 
 

@@ -199,6 +199,9 @@ CHECK_REPLY_GUARD = "tasks.reply_guard.check_account"
 CHECK_SEND_DAYS = "tasks.send_days.check_account"
 """Automation 9: narrow the account's campaigns' send days to the weekdays that get replies."""
 
+CHECK_MAILBOX_HEALTH = "tasks.mailbox_health.check_account"
+"""Automation 7: the account's mailboxes each local morning; Slack on a change."""
+
 RENDER_REPORTS = "tasks.analytics_snapshot.render_reports"
 """Automation 4: render and store an account's client report periods. kwargs: ``account_id``."""
 
@@ -219,6 +222,7 @@ ALL_TASK_NAMES = (
     DISPATCH_CHECK,
     ENQUEUE_RUNS,
     CHECK_SCHEDULE_PROBE,
+    CHECK_MAILBOX_HEALTH,
     ADVANCE_ONBOARDING,
     RESUME_ONBOARDINGS,
 )

@@ -38,6 +38,7 @@ def _register() -> None:
     __import__("ops.cli.send_days", fromlist=["register"]).register(app)
     __import__("ops.cli.runs", fromlist=["register"]).register(app)
     __import__("ops.cli.onboarding", fromlist=["register"]).register(app)
+    __import__("ops.cli.mailboxes", fromlist=["register"]).register(app)
 
 
 _register()

@@ -15,6 +15,7 @@ from ops.demo.analytics import scenario_analytics
 from ops.demo.context import DemoContext, console
 from ops.demo.guard import scenario_reply_guard, scenario_send_days
 from ops.demo.intake import scenario_intake
+from ops.demo.mailboxes import scenario_mailbox_health
 from ops.demo.onboarding import scenario_onboarding
 from ops.demo.ping import scenario_ping
 from ops.demo.replies import scenario_reply_routing
@@ -36,6 +37,7 @@ SCENARIOS: list[Callable[[DemoContext], None]] = [
     scenario_reply_guard,
     scenario_send_days,
     scenario_onboarding,
+    scenario_mailbox_health,  # after reply routing, which counts every Slack message
 ]
 
 

@@ -23,7 +23,10 @@ Admin API (no api_key):
 - ``GET /admin/campaigns/{id}/leads`` -> ``{leads: [...], upload_counts: {email: n}}``.
 - ``GET /admin/blocklist?api_key=`` -> ``{entries: [...]}``.
 - ``POST /admin/mailboxes`` ``{api_key, email, reputation: "97%", from_name?, is_smtp_success?,
-  is_imap_success?, daily_sent_count?, message_per_day?, warmup_status?, client_id?}`` -> ``{id}``.
+  is_imap_success?, daily_sent_count?, message_per_day?, warmup_status?, warmup?: false,
+  is_warmup_blocked?, is_suspended?, client_id?}`` -> ``{id}``; ``/admin/mailboxes/batch``,
+  ``POST /admin/mailboxes/{id}`` (change its state), ``GET /admin/mailboxes?api_key=``: see
+  ``smartlead_mailboxes``.
 - ``POST /admin/simulate/send`` ``{campaign_id, emails?, date?}``: leads sent (INPROGRESS,
   statistics row, day counters ``sent``/``unique_sent``).
 - ``POST /admin/simulate/activity`` ``{campaign_id, date, counts: {sent, open, click, reply,
@@ -71,6 +74,7 @@ from ops.sandbox import (
     smartlead_campaigns,
     smartlead_guard,
     smartlead_leads,
+    smartlead_mailboxes,
     smartlead_reports,
     smartlead_simulate,
 )
@@ -110,13 +114,14 @@ def create_app(*, keys: Iterable[str] = (), clock: Callable[[], float] | None = 
     app.state.sandbox = state
     for api_key in keys:
         state.add_key(api_key)
-    for module in (smartlead_api, smartlead_leads, smartlead_reports):
+    for module in (smartlead_api, smartlead_leads, smartlead_reports, smartlead_mailboxes):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(smartlead_admin.router)
     smartlead_analytics.register(app, API_PREFIX)  # automation 4's analytics family
     app.include_router(smartlead_guard.router)  # person status/schedule, write log (issue 13)
     app.include_router(smartlead_simulate.router)
     smartlead_campaigns.register(app, API_PREFIX)
+    app.include_router(smartlead_mailboxes.admin_router)
 
     @app.exception_handler(ApiFailure)
     async def _failure(request: Request, exc: ApiFailure) -> Response:

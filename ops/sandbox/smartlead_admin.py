@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from ops.sandbox import smartlead_mailboxes
 from ops.sandbox.smartlead_leads import lead_view
 from ops.sandbox.smartlead_state import (
     ApiFailure,
@@ -18,7 +19,6 @@ from ops.sandbox.smartlead_state import (
     PathFault,
     SandboxState,
     joi,
-    now_iso,
 )
 
 router = APIRouter(prefix="/admin")
@@ -127,33 +127,10 @@ async def blocklist(request: Request) -> Any:
 
 @router.post("/mailboxes")
 async def add_mailbox(request: Request) -> Any:
+    """One mailbox (fields: ops.sandbox.smartlead_mailboxes.new_mailbox)."""
     body = await _json(request)
     state = _state(request)
-    with state.lock:
-        key = _key(state, body.get("api_key"))
-        box_id = state.next_id("mailbox", start=2000)
-        key.mailboxes[box_id] = {
-            "id": box_id,
-            "created_at": now_iso(),
-            "from_name": body.get("from_name", "Sender"),
-            "from_email": body.get("email"),
-            "username": body.get("email"),
-            "type": "SMTP",
-            "smtp_host": "smtp.sandbox.test",
-            "imap_host": "imap.sandbox.test",
-            "client_id": body.get("client_id"),
-            "message_per_day": body.get("message_per_day", 40),
-            "daily_sent_count": body.get("daily_sent_count", 0),
-            "is_smtp_success": body.get("is_smtp_success", True),
-            "is_imap_success": body.get("is_imap_success", True),
-            "warmup_details": {
-                "status": body.get("warmup_status", "ACTIVE"),
-                "warmup_reputation": body.get("reputation", "100%"),
-                "total_sent_count": 0,
-                "total_spam_count": 0,
-            },
-        }
-    return {"id": box_id}
+    return {"id": smartlead_mailboxes.add_mailbox(state, _key(state, body.get("api_key")), body)}
 
 
 @router.post("/faults")

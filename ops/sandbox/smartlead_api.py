@@ -1,6 +1,6 @@
 """The fake Smartlead API v1: shared request helpers, campaign and mailbox routes (paths,
 methods and answer shapes of smartlead-api.md; leads in smartlead_leads, reports and
-webhooks in smartlead_reports).
+webhooks in smartlead_reports, the key's mailbox listing in smartlead_mailboxes).
 
 The middleware in ``ops.sandbox.smartlead`` has already checked the key, the rate limits and the
 faults; handlers find the key in ``request.state.key`` and the state in ``app.state.sandbox``.
@@ -287,13 +287,3 @@ async def remove_campaign_mailboxes(request: Request, campaign_id: int) -> Any:
         ids = _mailbox_ids(body, key)
         camp.mailbox_ids = [i for i in camp.mailbox_ids if i not in ids]
     return {"ok": True}
-
-
-@router.get("/email-accounts/")
-@router.get("/email-accounts")
-async def list_mailboxes(request: Request) -> Any:
-    state, key = _ctx(request)
-    offset, limit = _page(request)
-    with state.lock:
-        boxes = sorted(key.mailboxes.values(), key=lambda m: m["id"])
-        return boxes[offset : offset + limit]

@@ -34,6 +34,7 @@ from workers.clients.smartlead_models import (
     Lead,
     Schedule,
     SequenceStep,
+    WarmupStats,
 )
 from workers.settings import get_settings
 
@@ -205,19 +206,49 @@ class SmartleadClient:
             or {}
         )
 
-    def list_email_accounts(self) -> list[EmailAccount]:
-        """Every mailbox of the key: pages of 100 until a short page."""
+    # ---- mailboxes (automation 7) -----------------------------------------------------------
+    def list_email_accounts(self, client_id: int | None = None) -> list[EmailAccount]:
+        """Every mailbox of the key (or of one agency client): pages of 100 until a short page.
+
+        The ``client_id`` filter is documented but unconfirmed live: callers that must be sure
+        filter the rows again on their side (``workers.scheduling.rows_for_client``)."""
         out: list[EmailAccount] = []
         offset = 0
         while True:
-            data = self._call(
-                "GET", "/email-accounts/", params={"offset": offset, "limit": PAGE_LIMIT}
-            )
-            page = self._list(data, "list_email_accounts")
-            out.extend(EmailAccount.model_validate(m) for m in page)
+            page = self.list_email_accounts_page(offset, client_id=client_id)
+            out.extend(page)
             if len(page) < PAGE_LIMIT:
                 return out
             offset += PAGE_LIMIT
+
+    def list_email_accounts_page(
+        self, offset: int, limit: int = PAGE_LIMIT, client_id: int | None = None
+    ) -> list[EmailAccount]:
+        """One page of ``GET /email-accounts/`` (a bare array; short = the last page)."""
+        if not 0 < limit <= PAGE_LIMIT:
+            raise ValueError(f"limit must be 1..{PAGE_LIMIT}")
+        params: dict[str, Any] = {"offset": int(offset), "limit": limit}
+        if client_id is not None:
+            params["client_id"] = int(client_id)
+        data = self._call("GET", "/email-accounts/", params=params)
+        return [EmailAccount.model_validate(m) for m in self._list(data, "list_email_accounts")]
+
+    def get_warmup_stats(self, email_account_id: int) -> WarmupStats:
+        """The mailbox's last 7 days of warm-up: one request per mailbox."""
+        data = self._call("GET", f"/email-accounts/{int(email_account_id)}/warmup-stats")
+        return WarmupStats.model_validate(data if isinstance(data, dict) else {})
+
+    def update_email_account(
+        self, email_account_id: int, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``POST /email-accounts/{id}`` with the fields to change, e.g. ``max_email_per_day``
+        (campaign sending per day; 0 was seen once to stop sending and keep warm-up: unsure)."""
+        if not body:
+            raise ValueError("update_email_account needs at least one field")
+        answer = self._call("POST", f"/email-accounts/{int(email_account_id)}", json=dict(body))
+        return answer if isinstance(answer, dict) else {"ok": True}
+
+    # ---- end mailboxes (automation 7) -------------------------------------------------------
 
     # ---- leads ------------------------------------------------------------------------------
     def add_leads(

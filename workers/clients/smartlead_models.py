@@ -232,11 +232,16 @@ class SequenceVariant(_Answer):
     is_deleted: bool = False
 
 
+# ---- mailboxes (automation 7) ------------------------------------------------------------
 class WarmupDetails(_Answer):
-    status: str | None = None
-    warmup_reputation: Percent = None  # "97%" -> 97.0
+    """``warmup_details`` of a mailbox: absent (``null``) when warm-up was never set up."""
+
+    status: str | None = None  # ACTIVE | INACTIVE
+    warmup_reputation: Percent = None  # "97%" -> 97.0; "" -> None (unknown, not 0)
     total_sent_count: OptionalInt = None
     total_spam_count: OptionalInt = None
+    is_warmup_blocked: bool | None = None
+    max_email_per_day: OptionalInt = None  # warm-up emails per day, not campaign sending
 
 
 class EmailAccount(_Answer):
@@ -248,13 +253,47 @@ class EmailAccount(_Answer):
     client_id: int | None = None
     is_smtp_success: bool | None = None
     is_imap_success: bool | None = None
-    message_per_day: OptionalInt = None
+    is_suspended: bool | None = None
+    message_per_day: OptionalInt = None  # the campaign sending limit per day
     daily_sent_count: OptionalInt = None
+    tags: list[Any] | None = None
     warmup_details: WarmupDetails | None = None
+
+    @field_validator("warmup_details", mode="before")
+    @classmethod
+    def _no_warmup(cls, value: Any) -> Any:
+        # ``null``, ``""`` or ``{}`` all mean "no warm-up figures"; never fail the whole listing.
+        return value if isinstance(value, dict) and value else None
 
     @property
     def reputation(self) -> float | None:
         return self.warmup_details.warmup_reputation if self.warmup_details else None
+
+
+class WarmupDay(_Answer):
+    date: str | None = None
+    sent_count: LooseInt = 0
+    reply_count: LooseInt = 0
+    save_from_spam_count: LooseInt = 0
+
+
+class WarmupStats(_Answer):
+    """``GET /email-accounts/{id}/warmup-stats``: the last 7 days of warm-up (counts as strings)."""
+
+    id: int | None = None
+    sent_count: LooseInt = 0
+    spam_count: LooseInt = 0
+    inbox_count: LooseInt = 0
+    warmup_email_received_count: LooseInt = 0
+    stats_by_date: list[WarmupDay] = Field(default_factory=list)
+
+    @field_validator("stats_by_date", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        return value if isinstance(value, list) else []
+
+
+# ---- end mailboxes (automation 7) --------------------------------------------------------
 
 
 class AddLeadsResult(_Answer):
@@ -428,7 +467,9 @@ __all__ = [
     "SeqDelay",
     "SequenceStep",
     "SequenceVariant",
+    "WarmupDay",
     "WarmupDetails",
+    "WarmupStats",
 ]
 
 
