@@ -52,12 +52,23 @@ class MailboxDay(Base):
     checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def latest_before(session: Session, account_id: int, day: dt.date) -> dict[str, MailboxDay]:
-    """Each mailbox's most recent stored state strictly before ``day``, by mailbox id."""
+LOOKBACK_DAYS = 60  # a mailbox not seen for longer starts afresh (and the read stays bounded)
+
+
+def latest_before(
+    session: Session, account_id: int, day: dt.date, *, lookback_days: int = LOOKBACK_DAYS
+) -> dict[str, MailboxDay]:
+    """Each mailbox's most recent stored state strictly before ``day`` (within the lookback),
+    by mailbox id."""
     out: dict[str, MailboxDay] = {}
+    since = day - dt.timedelta(days=lookback_days)
     rows = session.scalars(
         select(MailboxDay)
-        .where(MailboxDay.account_id == account_id, MailboxDay.day < day)
+        .where(
+            MailboxDay.account_id == account_id,
+            MailboxDay.day < day,
+            MailboxDay.day >= since,
+        )
         .order_by(MailboxDay.day)
     )
     for row in rows:

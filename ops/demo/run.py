@@ -20,6 +20,7 @@ from ops.demo.onboarding import scenario_onboarding
 from ops.demo.ping import scenario_ping
 from ops.demo.replies import scenario_reply_routing
 from ops.demo.report import scenario_report
+from ops.demo.scheduled import scenario_scheduled_checks
 from ops.embedded_redis import free_port
 from ops.supervisor import Stack, wait_for_http
 from workers import celery_app as celery_module
@@ -32,6 +33,7 @@ SCENARIOS: list[Callable[[DemoContext], None]] = [
     scenario_ping,
     scenario_intake,
     scenario_reply_routing,
+    scenario_scheduled_checks,
     scenario_analytics,
     scenario_report,
     scenario_reply_guard,
