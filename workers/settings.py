@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     flower_password: SecretStr = SecretStr("leadops-dev")
     flower_host: str = "127.0.0.1"
     flower_port: int = 5555
+    # Flower's in-memory task list is capped (it grows with every task otherwise).
+    flower_max_tasks: int = 10_000
+    flower_max_workers: int = 200
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
