@@ -72,7 +72,9 @@ def beat(loglevel: str = typer.Option("INFO", "--loglevel", "-l")) -> None:
     from workers.celery_app import app
 
     app.conf.beat_schedule = BEAT_SCHEDULE
-    app.start(["beat", "-l", loglevel, "-S", "redbeat.RedBeatScheduler"])
+    from workers.scheduling.beat import SCHEDULER
+
+    app.start(["beat", "-l", loglevel, "-S", SCHEDULER])
 
 
 def gateway(
