@@ -6,10 +6,10 @@ import pytest
 
 
 def test_flower_keeps_only_the_newest_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flower.options  # noqa: F401  (defines Flower's options on tornado's parser)
     from celery.events.state import State
     from tornado.options import OptionParser
 
-    import flower.options  # noqa: F401  (defines Flower's options on tornado's parser)
     from ops.cli.roles import flower_argv
     from workers.settings import reset_settings_cache
 
