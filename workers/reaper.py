@@ -11,7 +11,9 @@ Every worker runs this consumer bootstep on its event-loop timer (``reaper_inter
    ticks at least ``grace`` apart, belongs to a dead worker (SIGKILL, OOM, host lost) or to a
    restore that failed while Redis was away: it is put back on its queue (kombu's own
    ``restore_by_tag``, one transaction) at once instead of after the visibility timeout.
-3. It makes sure the intake sweep runs every few seconds (re-queue chunks whose lease lapsed,
+3. It pushes back on their queues the messages this worker popped but could not book as unacked
+   because Redis died in between (``workers/broker.py``).
+4. It makes sure the intake sweep runs every few seconds (re-queue chunks whose lease lapsed,
    flush due buffers) even with no Beat alive: one ``SWEEP_INTAKE`` message per interval across
    all workers (a ``SET NX`` slot), so the sweep never depends on the single Beat.
 
@@ -27,6 +29,7 @@ from typing import Any
 import redis
 from celery import bootsteps
 
+from workers.broker import restore_unbooked
 from workers.logging import get_logger
 from workers.settings import get_settings
 from workers.task_names import SWEEP_INTAKE
@@ -161,6 +164,9 @@ class ReaperStep(bootsteps.StartStopStep):  # type: ignore[misc]
         qos = getattr(channel, "qos", None)
         if channel is None or qos is None or not hasattr(qos, "restore_by_tag"):
             return
+        unbooked = restore_unbooked(channel)
+        if unbooked:
+            log.warning("unbooked_messages_restored", count=unbooked)
         tags = r.orphans(channel.unacked_index_key, time.time())
         if not tags or not r.take_slot(REAP_LOCK_KEY, r.interval):
             return

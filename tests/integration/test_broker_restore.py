@@ -53,3 +53,32 @@ def test_leadops_channel_restores_the_reserved_message_instead(
     channel.close()  # no AttributeError
     assert redis_client.llen(queue) == 1  # back on its queue, not stranded in the unacked hash
     redis_client.delete(queue)
+
+
+def test_a_message_popped_but_not_booked_when_redis_died_goes_back_on_its_queue(
+    redis_url: str, redis_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kombu pops (BRPOP), then books the message as unacked with a second command; Redis dying
+    in between used to lose it (in no queue, in no unacked hash)."""
+    import redis
+    from kombu.transport import redis as kombu_redis
+
+    from workers import broker
+
+    conn, channel, queue = _reserve_one(redis_url, broker.Transport)
+    [message] = list(channel.qos._delivered.values())
+    channel.qos._delivered.clear()
+    redis_client.delete("unacked", "unacked_index")
+
+    def refused(self: Any, *a: Any) -> None:
+        raise redis.ConnectionError("Error 111 connecting")
+
+    monkeypatch.setattr(kombu_redis.QoS, "append", refused)
+    with pytest.raises(redis.ConnectionError):
+        channel.qos.append(message, message.delivery_tag)
+    monkeypatch.undo()
+    assert redis_client.llen(queue) == 0
+    assert broker.restore_unbooked(channel) == 1
+    assert redis_client.llen(queue) == 1 and broker._unbooked == []
+    redis_client.delete(queue)
+    conn.release()
