@@ -31,7 +31,6 @@ from typing import Any
 
 from kombu.transport import redis as kombu_redis
 
-
 # Messages this process popped off a queue (BRPOP) but could not book as unacked because Redis
 # went away in between: held here and pushed back on their queue by the reaper's next tick.
 _unbooked: list[tuple[Any, str, str]] = []
