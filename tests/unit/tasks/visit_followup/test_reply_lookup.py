@@ -11,6 +11,7 @@ import pytest
 from tasks.visit_followup import rules
 from tasks.visit_followup import smartlead as visit_smartlead
 from tasks.visit_followup.smartlead import SmartleadVisitApi
+from tests.unit.tasks.visit_followup.test_flow_and_rules import env  # noqa: F401,F811 (fixture)
 from workers.clients.errors import PermanentError, TransientError
 
 
@@ -79,3 +80,22 @@ def test_failed_statistics_fall_back_to_status_and_category_and_say_so(
     assert "status and category only in campaign(s) 7" in rules.fallback_note(
         data[rules.REPLY_CHECKS]
     )
+
+
+def test_the_audit_says_the_reply_check_fell_back_to_status_and_category(env) -> None:  # noqa: F811
+    from tests.unit.tasks.visit_followup.test_flow_and_rules import (
+        INPROGRESS,
+        audit_rows,
+        make_account,
+    )
+
+    acc = make_account()
+    checks = {"100": f"{rules.CHECK_FALLBACK}: 503 Service Unavailable"}
+    env["sl"].seed("ann@acme.io", INPROGRESS, **{rules.REPLY_CHECKS: checks})
+
+    [result] = env["run"](acc)
+
+    assert result["reason"] == "added"  # not lookup_failed
+    [row] = audit_rows(acc)
+    assert row.details[rules.REPLY_CHECKS] == checks
+    assert "status and category only in campaign(s) 100" in row.details["basis"]
