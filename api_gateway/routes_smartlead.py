@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from api_gateway.dedup import event_id_for
 from api_gateway.enqueue import Job
-from api_gateway.http import parse_json_object, validate_model
+from api_gateway.http import json_response, parse_json_object, validate_model
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
 from api_gateway.pipeline import (
     RawRoute,
@@ -25,7 +25,6 @@ from api_gateway.pipeline import (
     record_only,
     submit,
 )
-from api_gateway.http import json_response
 from api_gateway.schemas_smartlead import (
     KNOWN_EVENTS,
     PROCESSED_EVENTS,
