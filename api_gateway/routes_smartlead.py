@@ -3,7 +3,8 @@
 Authentic when the URL carries the account's Smartlead secret, or else the body's
 ``secret_key`` equals it (constant-time). ``X-Smartlead-Signature: sha256=<hex>`` is verified
 over the raw body when present, never required. EMAIL_REPLY and LEAD_CATEGORY_UPDATED go to
-crm_sync, LEAD_UNSUBSCRIBED to blocklist; the other real event types are counted only.
+crm_sync, LEAD_UNSUBSCRIBED to blocklist; the other real event types are counted only;
+an event type not known yet is answered 200, counted as UNKNOWN, and left alone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.responses import Response
 
 from api_gateway.dedup import event_id_for
 from api_gateway.enqueue import Job
-from api_gateway.http import parse_json_object, validate_model
+from api_gateway.http import json_response, parse_json_object, validate_model
 from api_gateway.openapi_docs import STANDARD_RESPONSES, request_body
 from api_gateway.pipeline import (
     RawRoute,
@@ -25,7 +26,9 @@ from api_gateway.pipeline import (
     submit,
 )
 from api_gateway.schemas_smartlead import (
+    KNOWN_EVENTS,
     PROCESSED_EVENTS,
+    UNKNOWN_EVENT,
     SmartleadEvent,
     identity,
     lead_email,
@@ -33,9 +36,11 @@ from api_gateway.schemas_smartlead import (
 )
 from api_gateway.verify import hmac_hex_matches, require_secrets, secret_matches, unauthorized
 from workers import task_names
+from workers.logging import get_logger
 
 router = APIRouter(tags=["smartlead"], route_class=RawRoute)
 SOURCE = "smartlead"
+log = get_logger("leadops.gateway.smartlead")
 
 EXAMPLE = {
     "event_type": "EMAIL_REPLY",
@@ -90,6 +95,20 @@ async def _handle(slug: str, url_secret: str | None, request: Request) -> Respon
             raise unauthorized("wrong secret_key for this account")
     event: SmartleadEvent = validate_model(SmartleadEvent, data)
 
+    if event.event_type not in KNOWN_EVENTS:
+        # 200, not 422: Smartlead retries a refused webhook; an event type we do not know yet is
+        # counted (as UNKNOWN) and logged, and nothing is done with it.
+        event_id = event_id_for(acct.id, SOURCE, identity(event, lead_email(event)))
+        log.info("smartlead_unknown_event_type", account_id=acct.id, event_type=event.event_type)
+        resp = await record_only(gw, acct, SOURCE, UNKNOWN_EVENT, event_id)
+        return (
+            json_response(
+                {"event_id": event_id, "recorded": True, "unknown_event_type": event.event_type},
+                200,
+            )
+            if resp.status_code == 202
+            else resp
+        )
     if event.event_type not in PROCESSED_EVENTS:
         event_id = event_id_for(acct.id, SOURCE, identity(event, lead_email(event)))
         return await record_only(gw, acct, SOURCE, event.event_type, event_id)

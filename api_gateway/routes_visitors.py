@@ -34,7 +34,7 @@ from api_gateway.pipeline import (
 )
 from api_gateway.schemas_common import email_domain, lenient_timestamp, normalise_domain
 from api_gateway.schemas_common import normalise_email as _email
-from api_gateway.schemas_visitors import CompanyVisit, GenericVisit, RB2BVisit
+from api_gateway.schemas_visitors import CompanyVisit, GenericVisit, RB2BVisit, recover_seen_at
 from api_gateway.verify import require_secrets, secret_matches, unauthorized
 from workers import task_names
 
@@ -133,7 +133,7 @@ async def _rb2b(gw: Gateway, acct: GatewayAccount, request: Request) -> Response
                 email=email,
                 domain=domain,
                 page_url=visit.captured_url,
-                seen_at=lenient_timestamp(seen_raw),
+                seen_at=lenient_timestamp(recover_seen_at(seen_raw)),
             )
         ],
         "rb2b",

@@ -24,6 +24,9 @@ RecordedEventType = Literal[
 EventType = Literal[ProcessedEventType, RecordedEventType]
 PROCESSED_EVENTS: tuple[str, ...] = get_args(ProcessedEventType)
 RECORDED_EVENTS: tuple[str, ...] = get_args(RecordedEventType)
+KNOWN_EVENTS: frozenset[str] = frozenset(PROCESSED_EVENTS + RECORDED_EVENTS)
+# Recorded under this name in the daily counters, so an unbounded set of names cannot grow them.
+UNKNOWN_EVENT = "UNKNOWN"
 PREVIEW_MAX = 1000
 Id = str | int | None
 _TAGS = re.compile(r"<[^>]*>")
@@ -58,7 +61,9 @@ class LeadData(_Loose):
 class SmartleadEvent(_Loose):
     """Any Smartlead webhook. ``secret_key`` is read for authentication and never forwarded."""
 
-    event_type: EventType
+    # Any string: an event type Smartlead adds later must not be refused (a 4xx makes Smartlead
+    # retry it for ever); the route records it and does nothing (see KNOWN_EVENTS).
+    event_type: str = Field(min_length=1, max_length=100)
     event_timestamp: str | None = None
     secret_key: str | None = Field(None, description="The account's Smartlead webhook secret.")
     webhook_id: Id = None

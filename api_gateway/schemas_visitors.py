@@ -3,6 +3,7 @@ Albacross (company) and a generic ``{email | domain, page_url, seen_at}`` source
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -38,6 +39,28 @@ class RB2BVisit(_Loose):
     referrer: Any = Field(None, alias="Referrer")
     captured_url: Url = Field(..., alias="Captured URL")
     tags: Any = Field(None, alias="Tags")
+
+
+# RB2B has sent `Seen At` as e.g. `2026-11-23T12:34:56:00.00+00.00`: extra `:00.00` after the
+# seconds and a dotted offset. The date, the time and the offset that are there are kept.
+_RB2B_TIME = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.:,]\d+)*"
+    r"\s*(?:(Z)|([+-])(\d{2})[:.]?(\d{2})?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def recover_seen_at(value: Any) -> Any:
+    """RB2B's `Seen At` as ISO 8601 when it is malformed but its date and time are readable;
+    anything else (numbers, well-formed text, garbage) is returned as is."""
+    if not isinstance(value, str):
+        return value
+    m = _RB2B_TIME.match(value)
+    if not m:
+        return value
+    day, hour, minute, second, zulu, sign, off_h, off_m = m.groups()
+    offset = "+00:00" if zulu or not sign else f"{sign}{off_h}:{off_m or '00'}"
+    return f"{day}T{int(hour):02d}:{minute}:{second or '00'}{offset}"
 
 
 class PageView(_Loose):

@@ -70,7 +70,7 @@ class AccountSpec(BaseModel):
             try:
                 validate_params(name, spec.params)
             except ValidationError as exc:
-                raise ValueError(f"{name}: {_first_error(exc)}") from None
+                raise ValueError(f"{name}: {_all_errors(exc)}") from None
         return v
 
 
@@ -78,14 +78,18 @@ class ImportError_(ValueError):
     """A malformed import file: names the file, the entry and the field."""
 
 
-def _first_error(exc: ValidationError) -> str:
-    e = exc.errors()[0]
-    loc = ".".join(str(p) for p in e["loc"])
-    return f"{loc}: {e['msg']}" if loc else e["msg"]
+def _all_errors(exc: ValidationError) -> str:
+    """Every error of the entry (a bad slug AND a bad time zone), "; "-separated."""
+    parts = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        parts.append(f"{loc}: {e['msg']}" if loc else e["msg"])
+    return "; ".join(parts)
 
 
 def load_specs(path: Path) -> list[AccountSpec]:
-    """Parse and validate every entry; raise naming file, entry and field on the first error."""
+    """Parse and validate every entry; raise naming file, entry and every wrong field of the
+    first wrong entry."""
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as exc:
@@ -103,7 +107,7 @@ def load_specs(path: Path) -> list[AccountSpec]:
         try:
             spec = AccountSpec.model_validate(entry)
         except ValidationError as exc:
-            raise ImportError_(f"{path}: {label}: {_first_error(exc)}") from None
+            raise ImportError_(f"{path}: {label}: {_all_errors(exc)}") from None
         if spec.slug in seen:
             raise ImportError_(f"{path}: {label}: slug: duplicate slug {spec.slug!r} in file")
         seen.add(spec.slug)

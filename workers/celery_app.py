@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import redis
 from celery import Celery, Task, signals
+from celery.exceptions import Reject
 from kombu.entity import Queue as KombuQueue
 
+from workers.beat import SCHEDULER
+from workers.broker import TRANSPORT
 from workers.db import dispose_engine
-from workers.logging import configure_logging
+from workers.logging import configure_logging, get_logger
 from workers.queues import ALL_QUEUES, Queue, route_task
+from workers.reaper import ReaperStep
 from workers.redaction import redact
 from workers.settings import Settings, get_settings
 
@@ -31,6 +36,10 @@ TASK_MODULES = [
     "tasks.onboarding.tasks",
     "tasks.mailbox_health.tasks",
 ]
+
+
+log = get_logger("leadops.celery")
+REDIS_AWAY = (redis.ConnectionError, redis.TimeoutError)
 
 
 class CeleryConfig:
@@ -56,19 +65,36 @@ class CeleryConfig:
         self.task_reject_on_worker_lost = True
         self.task_soft_time_limit = settings.task_soft_time_limit
         self.task_time_limit = settings.task_time_limit
-        self.broker_transport_options = {"visibility_timeout": settings.visibility_timeout}
+        # kombu's Redis transport with the fix for the restore crash (workers/broker.py).
+        self.broker_transport = TRANSPORT
+        self.broker_transport_options = {
+            "visibility_timeout": settings.visibility_timeout,
+            # Fail fast on a dead socket instead of hanging the event loop.
+            "socket_timeout": 10,
+            "socket_connect_timeout": 5,
+            "health_check_interval": 10,
+        }
         self.result_backend_transport_options = {"visibility_timeout": settings.visibility_timeout}
+        # Every role reconnects for ever (with Celery's backoff) instead of exiting.
         self.broker_connection_retry_on_startup = True
+        self.broker_connection_retry = True
+        self.broker_connection_max_retries = None
+        self.redis_socket_timeout = 10
+        self.redis_socket_connect_timeout = 5
+        self.redis_retry_on_timeout = True
         # Events on, so Flower sees every task.
         self.worker_send_task_events = True
         self.task_send_sent_event = True
         self.task_track_started = True
         self.worker_hijack_root_logger = False
-        self.beat_scheduler = "redbeat.RedBeatScheduler"
+        self.beat_scheduler = SCHEDULER
         self.redbeat_redis_url = redis_url
         self.redbeat_key_prefix = settings.redbeat_key_prefix
-        self.redbeat_lock_timeout = 5 * 60
         self.beat_max_loop_interval = 5
+        # Seconds, not minutes: a standby Beat takes over this soon after the active one died
+        # (the lock is extended every tick, at most every beat_max_loop_interval).
+        self.redbeat_lock_timeout = 3 * self.beat_max_loop_interval
+        self.redbeat_redis_options = {"socket_timeout": 5, "socket_connect_timeout": 5}
 
 
 class LeadOpsTask(Task):  # type: ignore[misc]
@@ -79,6 +105,15 @@ class LeadOpsTask(Task):  # type: ignore[misc]
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
+        except REDIS_AWAY as exc:
+            if self.request.called_directly:
+                raise
+            # Redis went away mid-task (buffers, leases, locks live there): hand the message
+            # back instead of failing it, or its work (a claimed chunk holding an in-flight
+            # slot) would wait for a lease to lapse. The requeue needs Redis too; when it is
+            # still away the message stays unacked and the reaper restores it.
+            log.warning("task_requeued_redis_away", task=self.name, error=type(exc).__name__)
+            raise Reject(f"redis unavailable: {type(exc).__name__}", requeue=True) from None
         except Exception as exc:
             text = str(exc)
             clean = redact(text)
@@ -107,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Celery:
         app.conf.accept_content = ["json"]
         app.conf.task_routes = (route_task,)
     app.conf.include = list(TASK_MODULES)
+    app.steps["consumer"].add(ReaperStep)
     return app
 
 
@@ -122,6 +158,25 @@ def _redact_published_args(headers: dict[str, Any] | None = None, **_: Any) -> N
         value = headers.get(field)
         if isinstance(value, str):
             headers[field] = redact(value)
+
+
+@signals.before_task_publish.connect
+def _clamp_eta(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    """No message waits in Redis longer than max_countdown_seconds (< visibility timeout): a
+    later ETA is brought forward (the task, idempotent, finds it too early and reschedules, or
+    just does the work early), so Redis never redelivers a waiting message as if it were lost."""
+    if not headers or not headers.get("eta"):
+        return
+    from datetime import UTC, datetime, timedelta
+
+    limit = get_settings().max_countdown_seconds
+    try:
+        eta = datetime.fromisoformat(str(headers["eta"]))
+    except ValueError:
+        return
+    now = datetime.now(eta.tzinfo or UTC)
+    if eta - now > timedelta(seconds=limit):
+        headers["eta"] = (now + timedelta(seconds=limit)).isoformat()
 
 
 @signals.setup_logging.connect

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     flower_password: SecretStr = SecretStr("leadops-dev")
     flower_host: str = "127.0.0.1"
     flower_port: int = 5555
+    # Flower's in-memory task list is capped (it grows with every task otherwise).
+    flower_max_tasks: int = 10_000
+    flower_max_workers: int = 200
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
@@ -54,8 +57,16 @@ class Settings(BaseSettings):
 
     task_soft_time_limit: int = 300
     task_time_limit: int = 360
-    # Longer than any countdown/ETA the system uses, or Redis redelivers scheduled tasks early.
-    visibility_timeout: int = 6 * 3600
+    # Chosen together (tests/unit/workers/test_countdowns.py): no message is published with an
+    # ETA/countdown later than ``max_countdown_seconds`` (a longer one is clamped at publish),
+    # and Redis redelivers an unacked message only after ``visibility_timeout``, which exceeds
+    # that plus the longest task run, so a waiting or running task is never redelivered early.
+    # A dead worker's messages do not wait for it: the reaper (workers/reaper.py) restores them
+    # within about ``reaper_grace_seconds`` x 2 + ``reaper_interval_seconds``.
+    max_countdown_seconds: int = 3600
+    visibility_timeout: int = 3600 + 600
+    reaper_interval_seconds: float = 5.0
+    reaper_grace_seconds: float = 15.0
 
     worker_concurrency: int = 4
 
@@ -82,6 +93,15 @@ class Settings(BaseSettings):
     schedule_requeue_after_seconds: float = 3600.0
     # RedBeat's keys (a second prefix = a second, independent scheduler: tests use it).
     redbeat_key_prefix: str = "leadops:redbeat"
+
+    @model_validator(mode="after")
+    def _visibility_covers_countdowns(self) -> Settings:
+        if self.visibility_timeout <= self.max_countdown_seconds + self.task_time_limit:
+            raise ValueError(
+                "LEADOPS_VISIBILITY_TIMEOUT must exceed LEADOPS_MAX_COUNTDOWN_SECONDS + "
+                "LEADOPS_TASK_TIME_LIMIT, or Redis redelivers waiting and running tasks"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

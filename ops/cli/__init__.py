@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     help="LeadOps: cold-email automations on Celery workers.",
@@ -51,19 +52,20 @@ def main() -> None:
     try:
         app()
     except CliError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        # escape(): the message is text, not markup (a slug pattern's "[a-z0-9]" must survive).
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
     except redis.RedisError as exc:
-        err_console.print(f"[red]error:[/red] Redis unreachable: {_short(exc)}")
+        err_console.print(f"[red]error:[/red] Redis unreachable: {escape(_short(exc))}")
         sys.exit(3)
     except sqlalchemy.exc.OperationalError as exc:
         err_console.print(
-            f"[red]error:[/red] database unreachable or not migrated: {_short(exc)}"
+            f"[red]error:[/red] database unreachable or not migrated: {escape(_short(exc))}"
             " (run `leadops db upgrade`)"
         )
         sys.exit(3)
     except RuntimeError as exc:
-        err_console.print(f"[red]error:[/red] {_short(exc)}")
+        err_console.print(f"[red]error:[/red] {escape(_short(exc))}")
         sys.exit(3)
 
 

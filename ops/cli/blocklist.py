@@ -8,6 +8,7 @@ block list of every account in the scope, one task per account through that acco
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ops.cli import CliError, console
@@ -76,7 +77,7 @@ def add(
                 f"{exc.retry_after:.1f}s (left pending)"
             )
         except ApiError as exc:
-            console.print(f"account {account_id}: [red]failed[/red] {exc.message}")
+            console.print(f"account {account_id}: [red]failed[/red] {escape(exc.message)}")
 
 
 @app.command("list")

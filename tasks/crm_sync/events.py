@@ -31,6 +31,12 @@ class ContactEvent:
     category: str | None = None
     old_category: str | None = None
     preview: str = ""
+    # When the lead replied (the reply's own time), which may be earlier than the event's.
+    replied_at: datetime | None = None
+    # Who the lead is, when the event says: used only to create a missing HubSpot contact.
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
 
 
 def _first(d: dict[str, Any], *keys: str) -> Any:
@@ -99,6 +105,24 @@ def reply_preview(event: dict[str, Any]) -> str:
     return str(text or "")[:PREVIEW_MAX]
 
 
+def _person(event: dict[str, Any]) -> dict[str, str | None]:
+    """First name, last name and company from the normalised dict or the raw ``lead_data``."""
+
+    def pick(*keys: str) -> str | None:
+        value = _first(event, *keys)
+        if value is None:
+            for key in keys:
+                value = value or _nested(event, "lead_data", key)
+        text = str(value).strip() if value not in (None, "") else ""
+        return text[:200] or None
+
+    return {
+        "first_name": pick("first_name"),
+        "last_name": pick("last_name"),
+        "company": pick("company_name", "company"),
+    }
+
+
 def parse_event(
     event_type: str, event: dict[str, Any], *, received_at: datetime | None = None
 ) -> ContactEvent:
@@ -108,10 +132,12 @@ def parse_event(
     if email is None:
         raise BadEvent(f"{event_type} without a lead email")
     at = parse_time(event.get("event_timestamp"))
-    if at is None and event_type == REPLY:
-        at = parse_time(
+    replied_at = None
+    if event_type == REPLY:
+        replied_at = parse_time(
             _first(event, "reply_time", "time_replied") or _nested(event, "reply_message", "time")
         )
+        at = at or replied_at
     at_known = at is not None
     at = at or received_at or datetime.now(UTC)
     campaign_id = event.get("campaign_id")
@@ -122,9 +148,10 @@ def parse_event(
         "campaign_id": str(campaign_id) if campaign_id not in (None, "") else None,
         "campaign_name": _first(event, "campaign_name"),
         "preview": reply_preview(event),
+        **_person(event),
     }
     if event_type == REPLY:
-        return ContactEvent(kind="reply", **common)
+        return ContactEvent(kind="reply", replied_at=replied_at, **common)
     new, old = category_names(event)
     if not new:
         raise BadEvent("LEAD_CATEGORY_UPDATED without a new category name")

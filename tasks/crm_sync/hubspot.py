@@ -137,7 +137,8 @@ def apply_to_hubspot(
     ensure_properties(hs, redis, token_key)
     props: dict[str, Any] = {}
     if ev.kind == "reply":
-        props["last_reply_date"] = hubspot_time(ev.at)
+        # The reply's own time when the event carries it (a late webhook is not a late reply).
+        props["last_reply_date"] = hubspot_time(ev.replied_at or ev.at)
         props["smartlead_replied"] = "true"
         if ev.campaign_name or ev.campaign_id:
             props["smartlead_campaign"] = ev.campaign_name or ev.campaign_id
@@ -156,7 +157,7 @@ def apply_to_hubspot(
             return SyncOutcome("skipped", "no HubSpot contact for this email (creation is off)")
         try:
             contact = _write(
-                hs, redis, token_key, lambda: hs.create_contact({"email": ev.email, **props})
+                hs, redis, token_key, lambda: hs.create_contact({**identity(ev), **props})
             )
             return SyncOutcome(
                 "done",
@@ -174,6 +175,18 @@ def apply_to_hubspot(
     contact_id = str(contact.get("id"))
     _write(hs, redis, token_key, lambda: hs.update_contact(contact_id, props))
     return SyncOutcome("done", "; ".join(["contact updated", *reasons]), contact_id, props)
+
+
+def identity(ev: ContactEvent) -> dict[str, str]:
+    """A new contact's email, first name, last name and company (only those the event has);
+    an existing contact's are never overwritten from a webhook."""
+    fields = {
+        "email": ev.email,
+        "firstname": ev.first_name,
+        "lastname": ev.last_name,
+        "company": ev.company,
+    }
+    return {k: v for k, v in fields.items() if v}
 
 
 def _write(hs: HubSpot, redis: Any, token_key: str, call: Callable[[], Any]) -> Any:

@@ -79,34 +79,16 @@ def _mark_processed(s: Session, scope: str, key: str, result: dict[str, Any]) ->
 
 
 def _mark_replied(s: Session, account_id: int, ev: ContactEvent) -> None:
-    """Every outcome row of this lead in this account says 'replied' (visit follow-up reads it);
-    a lead LeadOps never uploaded gets a row for the campaign it replied in."""
-    rows = list(
-        s.scalars(
-            select(LeadOutcome).where(
-                LeadOutcome.account_id == account_id, LeadOutcome.email == ev.email
-            )
+    """Every outcome row of this lead in this account says 'replied' (visit follow-up reads it).
+    A lead LeadOps never uploaded gets no row: an outcome records what LeadOps did, and a reply
+    in a campaign LeadOps did not fill is not an upload (issue 17)."""
+    rows = s.scalars(
+        select(LeadOutcome).where(
+            LeadOutcome.account_id == account_id, LeadOutcome.email == ev.email
         )
     )
     for row in rows:
         row.replied = True
-    if ev.campaign_id and not any(r.campaign_id == ev.campaign_id for r in rows):
-        try:
-            with s.begin_nested():
-                s.add(
-                    LeadOutcome(
-                        account_id=account_id,
-                        campaign_id=ev.campaign_id,
-                        email=ev.email,
-                        source="smartlead",
-                        status="added",
-                        reason="seen in a Smartlead reply",
-                        replied=True,
-                    )
-                )
-                s.flush()
-        except IntegrityError:
-            pass
 
 
 def _save_state(s: Session, account_id: int, ev: ContactEvent, contact_id: str | None) -> None:

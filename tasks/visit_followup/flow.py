@@ -324,6 +324,10 @@ def _decide_locked(
                 trigger=rules.trigger_for(params.page_contains, visit.page_url),
                 visit_day=rules.visit_date(visit.seen_at, now),
             )
+            checks = (answer or {}).get(rules.REPLY_CHECKS)
+            if checks:
+                extra[rules.REPLY_CHECKS] = checks
+                decision.basis += rules.fallback_note(checks)
     decision.email = email
     if decision.reason == rules.ADDED and decision.lead is not None:
         try:
@@ -332,7 +336,7 @@ def _decide_locked(
             )
         except PermanentError as exc:  # e.g. the warm campaign was deleted
             result = AddOutcome("failed", exc.message)
-        extra = {
+        extra |= {
             "upload": result.status,
             "custom_fields": {
                 k: decision.lead["custom_fields"][k] for k in ("trigger", "visit_date")

@@ -37,6 +37,21 @@ LOOKUP_FAILED = "lookup_failed"
 ALREADY_IN_FOLLOWUP = "already_in_followup"
 REJECTED = "rejected"
 
+# How a campaign's "replied?" was answered (audit ``reply_checks``, campaign id -> one of these).
+REPLY_CHECKS = "reply_checks"
+CHECK_STATUS = "status_and_category"  # the lead's status/category in it show a reply
+CHECK_STATISTICS = "statistics"  # the campaign's replied statistics were read
+CHECK_FALLBACK = "status_and_category_only"  # statistics failed: status/category decided
+
+
+def fallback_note(checks: Mapping[str, str] | None) -> str:
+    """The basis suffix when a reply check fell back to status and category."""
+    failed = sorted(c for c, how in (checks or {}).items() if how.startswith(CHECK_FALLBACK))
+    if not failed:
+        return ""
+    return f"; replies from status and category only in campaign(s) {', '.join(failed)}"
+
+
 # Lead outcomes that mean "this lead is (or is about to be) in that campaign".
 IN_CAMPAIGN_STATUSES = ("pending", "added", "already_in_campaign")
 # A company-level visit adds at most this many of the company's leads.

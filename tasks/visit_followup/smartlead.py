@@ -11,6 +11,7 @@ settings). One lead per visit gains nothing from chunking; re-sending after a cr
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from tasks.visit_followup import rules
 from tasks.visit_followup.flow import AddOutcome, Visit, handle_visit
 from workers.accounts import get_account
 from workers.blocklist import is_blocked
-from workers.clients.errors import PermanentError
+from workers.clients.errors import ApiError, PermanentError, RateLimited, TransientError
 from workers.clients.factory import smartlead_for
 from workers.db import session_scope
 from workers.intake.upload import classify
@@ -30,6 +31,11 @@ from workers.redis_client import redis_client
 log = get_logger("tasks.visit_followup.flow")
 
 STATS_MAX_PAGES = 10  # replied statistics read per campaign and look-up (100 rows a page)
+# A failed statistics call is tried this often in all, pausing 0.5 s, 1 s (at most 2 s for a
+# 429's Retry-After), before the lead's own status and category decide.
+STATS_TRIES = 3
+STATS_PAUSE = 0.5
+STATS_MAX_PAUSE = 2.0
 WARM_UPLOAD_SETTINGS = {"ignore_duplicate_leads_in_other_campaign": True}
 
 
@@ -55,12 +61,43 @@ class SmartleadVisitApi:
         if lead is None:
             return None
         data: dict[str, Any] = lead.model_dump()
+        checks: dict[str, str] = {}
         for entry in data.get("lead_campaign_data") or []:
-            if rules.entry_reply_basis(entry) is None:
-                reply_time = self.replied_in_statistics(entry["campaign_id"], email)
-                if reply_time:
-                    entry["reply_time"] = reply_time
+            campaign = str(entry.get("campaign_id"))
+            if rules.entry_reply_basis(entry) is not None:
+                checks[campaign] = rules.CHECK_STATUS
+                continue
+            try:
+                reply_time = self._replied_with_retries(entry["campaign_id"], email)
+            except ApiError as exc:
+                # The statistics would not answer: the lead's own status and category in that
+                # campaign (already read: no reply there) decide, and the audit says so.
+                checks[campaign] = f"{rules.CHECK_FALLBACK}: {exc.status_code or ''} {exc.message}"
+                log.warning(
+                    "reply_statistics_failed",
+                    campaign_id=campaign,
+                    status=exc.status_code,
+                    error=type(exc).__name__,
+                )
+                continue
+            checks[campaign] = rules.CHECK_STATISTICS
+            if reply_time:
+                entry["reply_time"] = reply_time
+        data[rules.REPLY_CHECKS] = checks
         return data
+
+    def _replied_with_retries(self, campaign_id: Any, email: str) -> str | None:
+        """The statistics look-up, tried again after a transient failure (5xx, timeout, a
+        short 429); a 4xx, or the last failure, is raised."""
+        for attempt in range(STATS_TRIES):
+            try:
+                return self.replied_in_statistics(campaign_id, email)
+            except (TransientError, RateLimited) as exc:
+                wait = exc.retry_after if isinstance(exc, RateLimited) else 0.0
+                if attempt == STATS_TRIES - 1 or wait > STATS_MAX_PAUSE:
+                    raise
+                time.sleep(max(wait, STATS_PAUSE * 2**attempt))
+        return None
 
     def replied_in_statistics(self, campaign_id: Any, email: str) -> str | None:
         """The lead's reply time from the campaign's ``email_status=replied`` statistics."""

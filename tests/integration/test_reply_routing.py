@@ -39,10 +39,21 @@ def _prop(stack: ReplyStack, email: str, name: str) -> str | None:
 
 
 def test_a_reply_then_interested_update_the_hubspot_contact_and_notify_slack(stack) -> None:
+    from workers.db import session_scope
     from workers.models import LeadOutcome
 
-    # Given a lead HubSpot knows as a plain lead
+    # Given a lead HubSpot knows as a plain lead, and LeadOps uploaded to the campaign
     stack.hs("POST", "/contacts", json={"email": "ann@acme.io", "lifecyclestage": "lead"})
+    with session_scope() as s:
+        s.add(
+            LeadOutcome(
+                account_id=stack.account_ids[0],
+                campaign_id=str(stack.campaign_id),
+                email="ann@acme.io",
+                source="clay",
+                status="added",
+            )
+        )
     # When the lead replies in Smartlead
     out = stack.simulate("reply", "ann@acme.io", text="Sounds good, call me Tuesday")
     assert [d["status_code"] for d in out["deliveries"]] == [202]
@@ -52,7 +63,10 @@ def test_a_reply_then_interested_update_the_hubspot_contact_and_notify_slack(sta
     assert props["smartlead_campaign"] == CAMPAIGN_NAME
     assert props["last_reply_date"].startswith(out["event"]["event_timestamp"][:19])
     assert props["lifecyclestage"] == "lead"  # a reply alone does not qualify anyone
-    assert any(r.email == "ann@acme.io" and r.replied for r in rows(LeadOutcome))
+    # The lead's outcome row says replied; the reply wrote no outcome row of its own.
+    assert [(r.email, r.status, r.replied) for r in rows(LeadOutcome)] == [
+        ("ann@acme.io", "added", True)
+    ]
 
     # When someone categorises the reply as Interested
     stack.simulate("category", "ann@acme.io", category="Interested")

@@ -120,8 +120,19 @@ def test_smartlead_bad_secret_is_401_with_the_reason(gateway, url, secret, messa
     assert gateway.queued() == []
 
 
-def test_smartlead_unknown_event_type_and_missing_email_are_422(gateway) -> None:
+def test_smartlead_unknown_event_type_is_200_recorded_and_not_enqueued(gateway) -> None:
+    """Smartlead retries a refused webhook for ever: an event type we do not know is accepted
+    with 200, counted as UNKNOWN, and nothing is queued."""
     resp = post(gateway, "/v1/acme/smartlead/sl-secret-acme", {"event_type": "reply_received"})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["unknown_event_type"] == "reply_received"
+    assert gateway.queued() == []
+    keys = gateway.redis.keys("leadops:gateway:events:1:smartlead:*")
+    assert gateway.redis.hget(keys[0], "UNKNOWN") == b"1"
+
+
+def test_smartlead_missing_event_type_or_email_is_422(gateway) -> None:
+    resp = post(gateway, "/v1/acme/smartlead/sl-secret-acme", {"event_type": ""})
     assert resp.status_code == 422
     assert resp.json()["errors"][0]["loc"] == ["event_type"]
     payload = P.smartlead_reply(1)
@@ -283,6 +294,26 @@ def test_rb2b_malformed_seen_at_is_parsed_leniently(gateway) -> None:
     resp = post(gateway, "/v1/acme/visitors/rb2b?secret=rb2b-secret-acme", visit)
     assert resp.json()["accepted"] is True
     assert gateway.queued()[0]["kwargs"]["seen_at"].startswith("2025-03-04T10:15")
+
+
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        ("2026-11-23T12:34:56:00.00+00.00", "2026-11-23T12:34:56Z"),
+        ("2026-11-23T12:34:56:00.00+02.00", "2026-11-23T10:34:56Z"),
+        ("2026-11-23 09:05:00.123-05:30", "2026-11-23T14:35:00Z"),
+        ("2026-11-23T12:34", "2026-11-23T12:34:00Z"),
+    ],
+)
+def test_rb2b_seen_at_with_extra_fields_keeps_the_date_and_time_sent(
+    gateway, sent: str, expected: str
+) -> None:
+    """RB2B's `2026-11-23T12:34:56:00.00+00.00` used to become the receipt time."""
+    visit = P.rb2b_visit(6)
+    visit["Seen At"] = sent
+    resp = post(gateway, "/v1/acme/visitors/rb2b?secret=rb2b-secret-acme", visit)
+    assert resp.json()["accepted"] is True
+    assert gateway.queued()[0]["kwargs"]["seen_at"] == expected
 
 
 def test_company_visit_becomes_one_task_per_page_view(gateway) -> None:

@@ -84,3 +84,24 @@ def test_not_yaml_is_a_clear_error(tmp_path) -> None:
     path = _write(tmp_path, "accounts: [unclosed")
     with pytest.raises(ImportError_, match="not valid YAML"):
         load_specs(path)
+
+
+def test_cli_error_keeps_bracketed_text_and_names_every_wrong_field(
+    db_url, tmp_path, monkeypatch, capsys
+) -> None:
+    """`[a-z0-9]` in a pattern is text, not terminal markup; a bad slug AND a bad time zone in
+    one entry are both reported."""
+    import sys
+
+    from ops.cli import main
+
+    path = _write(
+        tmp_path, "accounts:\n  - slug: Bad Slug!\n    name: Bad\n    timezone: Mars/Olympus\n"
+    )
+    monkeypatch.setattr(sys, "argv", ["leadops", "accounts", "import", str(path)])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "^[a-z0-9][a-z0-9_-]{0,63}$" in err
+    assert "slug:" in err and "timezone:" in err and "Mars/Olympus" in err

@@ -82,8 +82,8 @@ def test_reply_creates_the_contact_with_reply_properties_and_marks_the_lead_repl
         "smartlead_campaign",
         "smartlead_reply_category",
     } <= env["hs"].properties
-    [row] = _outcomes(acc)
-    assert (row.email, row.campaign_id, row.replied) == ("ann@acme.io", "42", True)
+    # A reply in a campaign LeadOps never uploaded to writes no lead outcome.
+    assert _outcomes(acc) == []
 
 
 def test_reply_updates_an_existing_contact_and_existing_outcome_rows(env) -> None:
@@ -110,7 +110,8 @@ def test_reply_updates_an_existing_contact_and_existing_outcome_rows(env) -> Non
             },
         ),
     ) in env["hs"].calls
-    assert {(r.campaign_id, r.replied) for r in _outcomes(acc)} == {("7", True), ("42", True)}
+    # The existing row is flagged replied; no 'added' row appears for campaign 42.
+    assert {(r.campaign_id, r.status, r.replied) for r in _outcomes(acc)} == {("7", "added", True)}
 
 
 def test_missing_contact_is_not_created_when_the_account_says_so(env) -> None:
@@ -249,6 +250,32 @@ def test_interested_reply_queues_a_slack_notification_once(env, fake_redis) -> N
     assert len(slack.posts) == 1 and "ann@acme.io" in slack.posts[0]
 
 
+def test_a_created_contact_carries_the_leads_name_and_company_and_the_replys_own_time(
+    env,
+) -> None:
+    """The webhook arrives an hour after the reply: last_reply_date is the reply's time."""
+    acc = make_account("acme")
+    event = reply(
+        ts="2025-03-01T11:00:00Z",
+        reply_time="2025-03-01T10:00:00+00:00",
+        first_name="Ann",
+        last_name="Lee",
+        company_name="Acme Inc",
+    )
+    env["run"](acc, "e1", REPLY, event)
+    props = env["hs"].contacts["ann@acme.io"]["properties"]
+    assert (props["firstname"], props["lastname"], props["company"]) == ("Ann", "Lee", "Acme Inc")
+    assert props["last_reply_date"] == "2025-03-01T10:00:00.000Z"
+
+
+def test_an_existing_contacts_name_is_not_overwritten_from_a_webhook(env) -> None:
+    acc = make_account("acme")
+    cid = env["hs"].seed("ann@acme.io", firstname="Annabel")
+    env["run"](acc, "e1", REPLY, reply(first_name="Ann", last_name="Lee"))
+    [(kind, (contact, props))] = [c for c in env["hs"].calls if c[0] == "update"]
+    assert contact == cid and "firstname" not in props and "lastname" not in props
+
+
 def test_raw_smartlead_payloads_are_understood() -> None:
     raw_reply = {
         "sl_lead_email": "Bob@X.com",
@@ -256,7 +283,8 @@ def test_raw_smartlead_payloads_are_understood() -> None:
         "event_timestamp": 1740823200000,
         "reply_message": {"text": "hi"},
     }
-    ev = parse_event(REPLY, raw_reply)
+    ev = parse_event(REPLY, {**raw_reply, "lead_data": {"first_name": "Bob", "company_name": "X"}})
+    assert (ev.first_name, ev.last_name, ev.company) == ("Bob", None, "X")
     assert (ev.email, ev.campaign_id, ev.at) == (
         "bob@x.com",
         "9",

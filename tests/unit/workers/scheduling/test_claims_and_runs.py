@@ -271,7 +271,8 @@ def test_enqueues_are_spread_under_the_visibility_timeout(monkeypatch: pytest.Mo
     reset_settings_cache()
     assert spread_window(100) == 5.0 and spread_window(10_000) == 500.0
     assert spread_window(100_000) == 600.0  # capped
-    monkeypatch.setenv("LEADOPS_VISIBILITY_TIMEOUT", "1200")
+    monkeypatch.setenv("LEADOPS_MAX_COUNTDOWN_SECONDS", "600")  # settings refuse a timeout
+    monkeypatch.setenv("LEADOPS_VISIBILITY_TIMEOUT", "1200")  # under countdown + time limit
     reset_settings_cache()
     assert spread_window(100_000) == 300.0  # a quarter of the visibility timeout at most
     spread = countdowns_for(1000, random.Random(1))
