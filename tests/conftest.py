@@ -23,6 +23,11 @@ os.environ["LEADOPS_ENV"] = "test"
 os.environ["LEADOPS_SECRET_KEY"] = TEST_SECRET_KEY
 os.environ.pop("LEADOPS_DATABASE_URL", None)
 
+# The module-level Celery app reads the broker URL once, at import: import it now, on the test
+# Redis, so that no test which points this process at a Redis of its own (the fault tests) can
+# leave the app bound to that one for the tests after it.
+import workers.celery_app  # noqa: E402, F401
+
 
 def _reset_caches() -> None:
     from workers.crypto import reset_fernet_cache
@@ -160,12 +165,16 @@ def start_worker(
             start_new_session=True,
         )
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"worker exited: {log.read_text(errors='replace')[-3000:]}")
-        replies = app.control.ping(destination=[hostname], timeout=0.5)
-        if replies:
-            return WorkerProcess(proc, hostname, log)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"worker exited: {log.read_text(errors='replace')[-3000:]}")
+            replies = app.control.ping(destination=[hostname], timeout=0.5)
+            if replies:
+                return WorkerProcess(proc, hostname, log)
+    except BaseException:
+        stop_process(proc)  # never leave a worker behind to take the next tests' messages
+        raise
     stop_process(proc)
     raise RuntimeError(f"worker did not come up: {log.read_text(errors='replace')[-3000:]}")
 

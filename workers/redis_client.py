@@ -10,16 +10,17 @@ import redis
 
 from workers.settings import get_settings
 
-_clients: dict[int, Any] = {}
+_clients: dict[tuple[int, str], Any] = {}
 
 
 def redis_client() -> Any:
-    """A Redis client for this process, on the configured URL."""
-    pid = os.getpid()
-    client = _clients.get(pid)
+    """A Redis client for this process, on the configured URL (a new one when either changed)."""
+    url = get_settings().resolved_redis_url()
+    key = (os.getpid(), url)
+    client = _clients.get(key)
     if client is None:
         _clients.clear()
-        client = _clients[pid] = redis.Redis.from_url(get_settings().resolved_redis_url())
+        client = _clients[key] = redis.Redis.from_url(url)
     return client
 
 
