@@ -12,6 +12,7 @@ from workers.logging import configure_logging
 from workers.queues import ALL_QUEUES, Queue, route_task
 from workers.redaction import redact
 from workers.settings import Settings, get_settings
+from workers.task_names import GATEWAY_TASK_NAMES
 
 # Task modules, by name: workers/ never imports tasks/ code directly.
 TASK_MODULES = [
@@ -53,10 +54,16 @@ class CeleryConfig:
         self.broker_transport_options = {"visibility_timeout": settings.visibility_timeout}
         self.result_backend_transport_options = {"visibility_timeout": settings.visibility_timeout}
         self.broker_connection_retry_on_startup = True
-        # Events on, so Flower sees every task.
+        # Events on, so Flower sees tasks (received/started/succeeded/failed/retried); a task
+        # may opt out with send_events=False (the per-lead accept does). No ``task-sent``
+        # event: one more Redis publish per message that only duplicated ``received``.
         self.worker_send_task_events = True
-        self.task_send_sent_event = True
-        self.task_track_started = True
+        self.task_send_sent_event = False
+        # No STARTED state in the result backend: nothing polls for it (Flower reads events).
+        self.task_track_started = False
+        # The gateway hands no task id out, so nobody can read these tasks' results: skip the
+        # result-backend write (and the key kept result_expires) per webhook.
+        self.task_annotations = {name: {"ignore_result": True} for name in GATEWAY_TASK_NAMES}
         self.worker_hijack_root_logger = False
         self.beat_scheduler = "redbeat.RedBeatScheduler"
         self.redbeat_redis_url = redis_url
