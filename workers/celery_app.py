@@ -46,6 +46,7 @@ class CeleryConfig:
         self.task_default_queue = Queue.DEFAULT.value
         self.task_routes = (route_task,)
         self.worker_prefetch_multiplier = 1
+        self.worker_pool = settings.worker_pool
         # Idempotent tasks: ack after the work, redeliver when the worker process dies.
         self.task_acks_late = True
         self.task_reject_on_worker_lost = True

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     visibility_timeout: int = 6 * 3600
 
     worker_concurrency: int = 4
+    # Tasks mostly wait on HTTP and Redis: threads in one process (~1/4 the memory of prefork
+    # children, each a full copy of the app). Exactly-once does not lean on the pool: a chunk's
+    # lease, fencing token and acks_late redelivery work the same when the whole process dies.
+    # Celery's per-task time limits need prefork (threads ignore them; HTTP timeouts and the
+    # chunk lease bound a stuck call instead).
+    worker_pool: Literal["threads", "prefork", "solo"] = "threads"
 
     # Shared rate limiter (workers/rate_limit/limiter.py). Longest a task waits for a token
     # before it gives its worker slot back and is rescheduled.
