@@ -9,7 +9,8 @@
   exactly one window apart may reach the server closer together) and its limit lowered by
   ``limiter_limit_margin``.
 - Lanes: ``realtime`` (webhook-driven) may use a window's whole budget; ``bulk`` leaves
-  ``limiter_realtime_reserve`` of every window to realtime, so a backlog never starves webhooks.
+  ``limiter_realtime_reserve`` of every window to realtime, so a backlog never starves webhooks,
+  and borrows it while no realtime work is about (lua.ACQUIRE: work-conserving).
 - A 429 closes the whole key until Retry-After for every process; x-ratelimit headers tighten.
 - ``acquire`` waits at most ``limiter_max_wait_ms``; beyond that it raises RateLimitDeferred with
   the time the task should come back (the task gives its worker slot back, see task_base).
@@ -231,8 +232,9 @@ class RateLimiter:
             self.policy.spacing_us(in_force, lane),
             len(caps),
         ]
-        for cap, win_us in caps:
-            argv += [cap, win_us]
+        full = self.policy.caps(in_force, "realtime")
+        for (cap, win_us), (full_cap, _) in zip(caps, full, strict=True):
+            argv += [cap, win_us, full_cap]
         admitted, wait_us, retry_us = self._acquire(keys=keys, args=argv)
         return Decision(bool(admitted), int(wait_us) / US, int(retry_us) / US)
 
