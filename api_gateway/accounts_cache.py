@@ -35,6 +35,7 @@ class GatewayAccount:
     slug: str
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     clay_default_campaign_id: str | None = None
+    clay_max_custom_fields: int = 20
     forms: Mapping[str, FormRoute] = field(default_factory=dict)
 
     def secrets_for(self, source: str) -> tuple[str, ...]:
@@ -75,6 +76,7 @@ def load_account(slug: str) -> GatewayAccount | None:
             slug=account.slug,
             secrets=secrets,
             clay_default_campaign_id=clay.default_campaign_id,
+            clay_max_custom_fields=clay.max_custom_fields,
             forms=forms,
         )
 

@@ -8,6 +8,8 @@ task being queued; a lost reply followed by a retry recognises its own attempt (
 carries a per-attempt nonce) and still answers "accepted". A worker consumes these messages
 exactly like ones from ``send_task`` (tests/integration/gateway checks with a real worker).
 Not sent: Celery's ``task-sent`` monitoring event (Flower still sees received/started/...).
+The ``ignore_result`` header is left to the task (the gateway never hands a task id out, so
+no caller can read what its tasks return: ``workers.celery_app`` makes them ignore it).
 """
 
 from __future__ import annotations
@@ -113,7 +115,9 @@ def celery_message(task_name: str, kwargs: dict[str, Any], task_id: str, queue: 
                 "argsrepr": "()",
                 "kwargsrepr": kwargsrepr,
                 "origin": ORIGIN,
-                "ignore_result": False,
+                # None: the task's own ignore_result decides. False here overrode it, and
+                # every lead paid a result-backend write (and a key kept a day) nobody read.
+                "ignore_result": None,
                 "replaced_task_nesting": 0,
                 "stamped_headers": None,
                 "stamps": {},

@@ -34,6 +34,12 @@ async def clay_row(account: str, request: Request) -> Response:
     gw, acct, raw = await token_request(request, account, SOURCE)
     data = parse_json_object(raw)
     row: ClayRow = validate_model(ClayRow, data)
+    if len(row.custom_fields) > acct.clay_max_custom_fields:
+        raise invalid(
+            "custom_fields",
+            f"{len(row.custom_fields)} custom fields; this account allows at most "
+            f"{acct.clay_max_custom_fields} per lead (clay_intake.max_custom_fields)",
+        )
     campaign_id = row.campaign_id or acct.clay_default_campaign_id
     if campaign_id is None:
         raise invalid(

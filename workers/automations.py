@@ -25,6 +25,8 @@ class ClayIntakeParams(_Params):
     default_campaign_id: str | None = None
     chunk_size: int = Field(100, ge=1, le=400)
     max_delay_seconds: float = Field(5.0, gt=0, le=3600)
+    # Smartlead's cap on custom fields per lead is 20 on older plans, 200 on newer ones.
+    max_custom_fields: int = Field(20, ge=0, le=200)
 
 
 class ReplyGuardParams(_Params):

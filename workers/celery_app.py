@@ -17,6 +17,7 @@ from workers.queues import ALL_QUEUES, Queue, route_task
 from workers.reaper import ReaperStep
 from workers.redaction import redact
 from workers.settings import Settings, get_settings
+from workers.task_names import GATEWAY_TASK_NAMES
 
 # Task modules, by name: workers/ never imports tasks/ code directly.
 TASK_MODULES = [
@@ -60,6 +61,7 @@ class CeleryConfig:
         self.task_default_queue = Queue.DEFAULT.value
         self.task_routes = (route_task,)
         self.worker_prefetch_multiplier = 1
+        self.worker_pool = settings.worker_pool
         # Idempotent tasks: ack after the work, redeliver when the worker process dies.
         self.task_acks_late = True
         self.task_reject_on_worker_lost = True
@@ -82,10 +84,16 @@ class CeleryConfig:
         self.redis_socket_timeout = 10
         self.redis_socket_connect_timeout = 5
         self.redis_retry_on_timeout = True
-        # Events on, so Flower sees every task.
+        # Events on, so Flower sees tasks (received/started/succeeded/failed/retried); a task
+        # may opt out with send_events=False (the per-lead accept does). No ``task-sent``
+        # event: one more Redis publish per message that only duplicated ``received``.
         self.worker_send_task_events = True
-        self.task_send_sent_event = True
-        self.task_track_started = True
+        self.task_send_sent_event = False
+        # No STARTED state in the result backend: nothing polls for it (Flower reads events).
+        self.task_track_started = False
+        # The gateway hands no task id out, so nobody can read these tasks' results: skip the
+        # result-backend write (and the key kept result_expires) per webhook.
+        self.task_annotations = {name: {"ignore_result": True} for name in GATEWAY_TASK_NAMES}
         self.worker_hijack_root_logger = False
         self.beat_scheduler = SCHEDULER
         self.redbeat_redis_url = redis_url

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     reaper_grace_seconds: float = 15.0
 
     worker_concurrency: int = 4
+    # prefork by default: Celery's per-task time limits need it, and the scheduled runs' locks
+    # and the onboarding saga's leases are sized from the hard time limit. ``threads`` (one
+    # process, ~1/4 the memory: the tasks mostly wait on HTTP and Redis) keeps the chunk
+    # lease, fencing token and acks_late redelivery, but a stuck call is then bounded only by
+    # the HTTP timeout (docs/rate-limiting.md).
+    worker_pool: Literal["threads", "prefork", "solo"] = "prefork"
 
     # Shared rate limiter (workers/rate_limit/limiter.py). Longest a task waits for a token
     # before it gives its worker slot back and is rescheduled.

@@ -34,12 +34,15 @@ class Run:
     name: str
     accounts: int
     error_rate: float = 0.0
+    # Leads per account are --leads // divisor (16 x 2,500 carries the 40,000 of 4 x 10,000).
+    divisor: int = 1
 
 
 RUNS = {
     "one": Run("1 account", 1),
     "four": Run("4 accounts at once", 4),
     "faults": Run("1 account, 20% injected 5xx", 1, 0.2),
+    "sixteen": Run("16 accounts at once", 16, divisor=4),
 }
 
 
@@ -159,8 +162,10 @@ def run_one(
     connections: int,
     timeout: float,
 ) -> dict[str, Any]:
+    from ops.bench.stack_meter import Meter, delta
     from ops.sandbox.smartlead_state import key_hash
 
+    per_account //= run.divisor
     tmp = stack.setup_env(redis_url)
     log_dir = tmp / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -168,17 +173,24 @@ def run_one(
     with stack.sandbox_process(log_dir) as sandbox:
         accounts = _setup_accounts(sandbox, run.accounts, run.error_rate)
         with stack.roles(workers, concurrency, log_dir) as port:
+            meter = Meter({**stack.ROLE_PIDS, "redis": [_redis_pid(redis_url)]})
+            time.sleep(3)
+            idle = meter.pss_mb()
+            cpu0 = meter.cpu()
             t0 = time.time()
-            answers = asyncio.run(
-                stack.post_all(
-                    port,
-                    _webhooks(accounts, per_account),
-                    {"Authorization": f"Bearer {SECRET}"},
-                    connections,
+            with meter.sampling():
+                answers = asyncio.run(
+                    stack.post_all(
+                        port,
+                        _webhooks(accounts, per_account),
+                        {"Authorization": f"Bearer {SECRET}"},
+                        connections,
+                    )
                 )
-            )
-            t_posted = time.time()
-            _wait_stored([a["id"] for a in accounts], per_account, timeout)
+                t_posted = time.time()
+                _wait_stored([a["id"] for a in accounts], per_account, timeout)
+            cpu = delta(meter.cpu(), cpu0)
+            processes = meter.processes()
             keys = stack.stats(sandbox)
             per = []
             for a in accounts:
@@ -212,7 +224,17 @@ def run_one(
         "elapsed": last - t0 if last else float("nan"),
         "floor": floor_seconds(calls, STRICT),
         "max_calls": calls,
+        "cpu": cpu,
+        "pss_idle": idle,
+        "pss_peak": meter.peak,
+        "processes": processes,
     }
+
+
+def _redis_pid(url: str) -> int:
+    import redis
+
+    return int(redis.Redis.from_url(url).info("server")["process_id"])
 
 
 def _ingest_rate(account_ids: list[int], t0: float) -> float:
@@ -270,7 +292,17 @@ def report(r: dict[str, Any]) -> None:
     ratio = r["elapsed"] / r["floor"] if r["floor"] else float("nan")
     print(
         f"   first webhook -> last lead stored {r['elapsed']:.1f} s; rate-limit floor for "
-        f"{r['max_calls']} calls {r['floor']:.1f} s ({ratio:.2f} x floor)"
+        f"{r['max_calls']} calls {r['floor']:.1f} s ({ratio:.2f} x floor; keys run in "
+        "parallel, so this is the per-key floor)"
+    )
+    from ops.bench.stack_meter import fmt
+
+    leads = r["accounts"] * r["per_account"]
+    per_k = {k: 1000 * v / leads for k, v in r["cpu"].items()}
+    print(f"   CPU seconds per 1,000 leads, whole stack: {fmt(per_k, 's')}")
+    print(
+        f"   memory PSS idle {fmt(r['pss_idle'], 'MB')}; peak {fmt(r['pss_peak'], 'MB')}; "
+        f"{r['processes']} processes"
     )
 
 
@@ -302,7 +334,10 @@ def main(
             for name in runs.split(",")
             if name.strip()
         ]
+    import os
+
     print("\n== lead intake benchmark (strict limit 10/2 s + 60/60 s per key)")
+    print(f"   load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     for r in results:
         report(r)
 

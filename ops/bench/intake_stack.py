@@ -20,6 +20,8 @@ import httpx
 from ops.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# The pids of the last ``roles()`` started, by role (ops/bench/stack_meter.py reads them).
+ROLE_PIDS: dict[str, list[int]] = {}
 
 
 def setup_env(redis_url: str) -> Path:
@@ -139,6 +141,10 @@ def roles(workers: int, concurrency: int, log_dir: Path) -> Iterator[int]:
         )
         for i, name in enumerate(names)
     ]
+    ROLE_PIDS.clear()
+    ROLE_PIDS.update(
+        {"gateway": [procs[0].pid], "beat": [procs[1].pid], "workers": [p.pid for p in procs[2:]]}
+    )
     try:
         from workers.celery_app import app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,29 +24,38 @@ from workers.models import Account, AuditLog, LeadOutcome
 app = typer.Typer(no_args_is_help=True, help="Lead intake: outcomes and CSV import.")
 
 PROBLEM_STATUSES = ("rejected", "blocked", "dead", "invalid_email", "unsubscribed", "unresolved")
-# CSV header -> Smartlead lead field; every other column becomes a custom field.
+# CSV header -> Smartlead lead field; every other column becomes a custom field. Headers are
+# compared lower-cased with spaces, dashes and underscores alike, so Clay's exports ("LinkedIn
+# Profile", "Company Domain", "Work Email") map like snake_case ones.
 COLUMN_ALIASES = {
     "email": "email",
     "email_address": "email",
-    "e-mail": "email",
+    "e_mail": "email",
+    "work_email": "email",
     "first_name": "first_name",
     "firstname": "first_name",
-    "first name": "first_name",
     "last_name": "last_name",
     "lastname": "last_name",
-    "last name": "last_name",
     "company_name": "company_name",
     "company": "company_name",
-    "company name": "company_name",
     "website": "website",
+    "company_website": "website",
     "company_url": "company_url",
+    "company_domain": "company_url",
+    "domain": "company_url",
     "location": "location",
     "linkedin_profile": "linkedin_profile",
     "linkedin": "linkedin_profile",
     "linkedin_url": "linkedin_profile",
+    "linkedin_profile_url": "linkedin_profile",
     "phone_number": "phone_number",
     "phone": "phone_number",
 }
+
+
+def column_field(header: str) -> str | None:
+    """The Smartlead lead field a CSV header stands for (None: a custom field)."""
+    return COLUMN_ALIASES.get(re.sub(r"[\s_\-]+", "_", header.strip().lower()))
 
 
 def _account(slug: str) -> Account:
@@ -160,7 +170,7 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
         if not reader.fieldnames:
             raise CliError(f"{path}: empty file or no header row")
         headers = list(reader.fieldnames)
-        mapping = {h: COLUMN_ALIASES.get(h.strip().lower()) for h in headers if h}
+        mapping = {h: column_field(h) for h in headers if h}
         if "email" not in mapping.values():
             raise CliError(f"{path}: no email column (headers: {', '.join(headers)})")
         rows: list[tuple[int, dict[str, Any]]] = []
@@ -210,9 +220,9 @@ def import_(
             res = submit_lead(
                 acct.id, campaign, lead, source="csv", event_id=f"csv-{digest}-{line}"
             )
-            results.append(
-                RowResult(line, res.email or str(lead.get("email") or ""), res.status, res.reason)
-            )
+            # No address in the row: none shown (a reject names the event id as its subject).
+            shown = (res.email or str(lead["email"])) if lead.get("email") else ""
+            results.append(RowResult(line, shown, res.status, res.reason))
             progress.advance(task)
     buffered = [r for r in results if r.status == "buffered"]
     refused = [r for r in results if r.status != "buffered"]

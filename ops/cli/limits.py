@@ -60,7 +60,7 @@ def limits(
         "key",
         "service",
         "accounts",
-        "windows used/limit",
+        "windows used/limit in force",
         "penalty",
         "server budget",
         "admitted rt/bulk",
@@ -82,7 +82,9 @@ def limits(
             r["service"],
             ", ".join(r["accounts"]) or "-",
             "  ".join(
-                f"{w['used']}/{w['limit']} per {w['window'].split('/')[1]}" for w in r["windows"]
+                f"{w['used']}/{w['learned']} per {w['window'].split('/')[1]}"
+                + (f" (learned; plan {w['limit']})" if w["learned"] < w["limit"] else "")
+                for w in r["windows"]
             ),
             f"[red]{r['penalty_seconds']:.1f}s[/red]" if r["penalty_seconds"] else "-",
             "-"

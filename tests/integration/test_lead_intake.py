@@ -238,6 +238,13 @@ def test_csv_import_goes_through_the_pipeline_and_reports_rejected_lines(
         if ln.count("│") > 3 and ("missing email" in ln or "invalid email" in ln)
     }
     assert lines == {"4", "5"}
+    # a row without an email never shows its event id in the email column
+    [row4] = [
+        ln.split("│")
+        for ln in out.stdout.splitlines()
+        if ln.count("│") > 3 and ln.split("│")[1].strip() == "4"
+    ]
+    assert row4[2].strip() == "(none)"
     stored = {x["email"]: x for x in env.stored()["leads"]}
     assert set(stored) == {"ann@example.com", "bob@example.com"}
     assert stored["bob@example.com"]["custom_fields"] == {"Notes": "vip"}

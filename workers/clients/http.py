@@ -153,11 +153,18 @@ def server_message(response: httpx.Response) -> str:
     except ValueError:
         data = None
     if isinstance(data, Mapping):
+        # {"error": "Bad Request", "message": "<the real reason>"}: keep both, so the reason
+        # is not lost behind the status phrase.
+        parts: list[str] = []
         for key in ("error", "message", "detail", "msg", "errors"):
             value = data.get(key)
             if value:
-                text = value if isinstance(value, str) else str(value)
+                part = value if isinstance(value, str) else str(value)
+                if part not in parts:
+                    parts.append(part)
+            if len(parts) == 2:
                 break
+        text = ": ".join(parts)
     if not text:
         text = response.text.strip()
         if "html" in response.headers.get("content-type", ""):

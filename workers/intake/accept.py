@@ -30,7 +30,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,6 +40,7 @@ from workers.clients.smartlead_models import LEAD_TEXT_FIELDS
 from workers.db import session_scope
 from workers.intake import buffer
 from workers.intake.dispatch import INTAKE_SETTINGS, dispatch, intake_params, schedule_flush
+from workers.intake.validate import email_problem
 from workers.models import LeadOutcome
 from workers.redis_client import redis_client
 
@@ -59,13 +59,11 @@ class AcceptResult:
 
 
 def normalise_email(raw: Any) -> str | None:
-    """The lower-cased address when it is syntactically valid, else None."""
-    if not isinstance(raw, str) or not raw.strip() or len(raw) > 320:
+    """The address as received, lower-cased, when the gateway's rule accepts it (validate.py:
+    one rule for both, and a punycode domain is never rewritten to Unicode), else None."""
+    if email_problem(raw) is not None:
         return None
-    try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        return None
+    return str(raw).strip().lower()
 
 
 def clean_lead(lead: dict[str, Any], email: str) -> dict[str, Any]:
@@ -161,7 +159,11 @@ def submit_lead(
     raw_email = lead.get("email") if isinstance(lead, dict) else None
     email = normalise_email(raw_email)
     if email is None:
-        reason = "missing email" if not raw_email else f"invalid email {str(raw_email)[:100]!r}"
+        reason = (
+            "missing email"
+            if not raw_email
+            else f"invalid email {str(raw_email)[:100]!r}: {email_problem(raw_email)}"
+        )
         return _reject(
             account_id,
             reason,

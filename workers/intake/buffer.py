@@ -285,15 +285,23 @@ def mark_sending(
 
 
 def defer_chunk(
-    redis: Any, chunk_id: str, fencing_token: int, seconds: float, *, now: float | None = None
+    redis: Any,
+    chunk_id: str,
+    fencing_token: int,
+    seconds: float,
+    *,
+    now: float | None = None,
+    maybe_applied: bool = False,
 ) -> bool:
     """The request got an answer (error or 429) or never left: the task retries in
-    ``seconds``. Holds the chunk that long plus the queue lease."""
+    ``seconds``. Holds the chunk that long plus the queue lease. ``maybe_applied``: the
+    attempt may have reached Smartlead (a 5xx or a timeout, e.g. a ghost 504), so the next
+    send is a re-send: "already in campaign" then means added by that attempt."""
     return _lease_op(
         redis,
         chunk_id,
         fencing_token,
-        "defer",
+        "defer_applied" if maybe_applied else "defer",
         seconds + intake_settings().queue_lease_seconds,
         now,
     )
@@ -366,7 +374,9 @@ def next_due(redis: Any, account_id: int) -> float | None:
 
 
 def count_resend(redis: Any, account_id: int) -> int:
-    """One chunk re-sent after a worker died mid-upload (reported, never silent)."""
+    """One chunk re-sent (it went out again after an attempt that may have been applied: a
+    worker died mid-upload, or a 5xx/timeout). Counted once per real send, never for an
+    attempt deferred before it left."""
     pipe = redis.pipeline()
     pipe.incr(RESENDS_KEY)
     pipe.incr(resends_key(account_id))

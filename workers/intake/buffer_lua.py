@@ -79,7 +79,9 @@ return out
 """
 
 _START = """
--- KEYS: chunk, leases   ARGV: id, gen, now, lease, mode (start|sending|defer)
+-- KEYS: chunk, leases   ARGV: id, gen, now, lease, mode (start|sending|defer|defer_applied)
+-- defer_applied: the attempt may have been applied (a 5xx or timeout after sending), so the
+-- next send is a re-send whatever comes back.
 local g = redis.call('HGET', KEYS[1], 'gen')
 if not g or tonumber(g) ~= tonumber(ARGV[2]) then return 0 end
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -89,6 +91,8 @@ if mode == 'start' then
   redis.call('HSET', KEYS[1], 'state', 'running')
 elseif mode == 'sending' then
   redis.call('HSET', KEYS[1], 'state', 'sending')
+elseif mode == 'defer_applied' then
+  redis.call('HSET', KEYS[1], 'state', 'queued', 'resend', 1)
 else
   redis.call('HSET', KEYS[1], 'state', 'queued')
 end

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 
 from workers import audit
 from workers.accounts import get_account
-from workers.clients.errors import ApiError, NotFound, PermanentError, Unauthorized
+from workers.clients.errors import ApiError, NotFound, PermanentError, RateLimited, Unauthorized
 from workers.clients.factory import smartlead_for
 from workers.db import session_scope
 from workers.dead_letters import record_dead_letter
@@ -43,7 +43,10 @@ REFUSALS = (
     ("duplicate_count", "duplicate"),
     ("lead_import_stopped_count", "lead_limit"),
 )
-RESEND_REASON = "re-sent after a worker died mid-upload; Smartlead counted it already in campaign"
+RESEND_REASON = (
+    "re-sent after an attempt that may have been applied (worker died, 5xx or timeout); "
+    "Smartlead counted it already in campaign: added by that attempt"
+)
 
 
 def classify(
@@ -219,6 +222,23 @@ def _finish(r: Any, chunk: buffer.Chunk, result: dict[str, Any]) -> dict[str, An
     return result
 
 
+def _count_if_resend(r: Any, chunk: buffer.Chunk, leads: int, task_id: str | None) -> None:
+    """Count and audit a re-send once it has really gone out (not when it was deferred)."""
+    if not chunk.resend:
+        return
+    total = buffer.count_resend(r, chunk.account_id)
+    audit.record(
+        AUTOMATION,
+        "resend_chunk",
+        "done",
+        "re-sent after an attempt that may have been applied (worker died, 5xx or timeout)",
+        account_id=chunk.account_id,
+        subject=chunk.campaign_id,
+        task_id=task_id,
+        details={"chunk_id": chunk.chunk_id, "leads": leads, "resends_total": total},
+    )
+
+
 def upload_chunk(
     account_id: int,
     chunk_id: str,
@@ -256,18 +276,6 @@ def upload_chunk(
     if client is None:
         dead_letter_leads(chunk, todo, problem[0], problem[1], task_id=task_id)
         return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id, "reason": problem[0]})
-    if chunk.resend:
-        total = buffer.count_resend(r, account_id)
-        audit.record(
-            AUTOMATION,
-            "resend_chunk",
-            "done",
-            "worker died between sending the chunk and recording the answer",
-            account_id=account_id,
-            subject=chunk.campaign_id,
-            task_id=task_id,
-            details={"chunk_id": chunk_id, "leads": len(todo), "resends_total": total},
-        )
     if not buffer.mark_sending(r, chunk_id, fencing_token):
         return {"outcome": "skipped", "reason": "chunk handed to a newer task"}
     client.max_leads_per_request = max(len(todo), getattr(client, "max_leads_per_request", 0))
@@ -290,6 +298,8 @@ def upload_chunk(
         dead_letter_leads(chunk, todo, exc.message, type(exc).__name__, task_id=task_id)
         return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id, "reason": exc.message})
     except ApiError as exc:
+        # The request went out (an answer or a timeout came back): a real (re-)send.
+        _count_if_resend(r, chunk, len(todo), task_id)
         if final_attempt and exc.retryable:
             dead_letter_leads(
                 chunk,
@@ -299,11 +309,17 @@ def upload_chunk(
                 task_id=task_id,
             )
             return _finish(r, chunk, {"outcome": "dead", "chunk_id": chunk_id})
-        buffer.defer_chunk(r, chunk_id, fencing_token, 300.0)
+        # A 5xx or a timeout of a write may have been applied (a ghost 504): the next send
+        # is a re-send. A 429 was refused, and a 4xx left nothing behind.
+        maybe_applied = not isinstance(exc, RateLimited) and (
+            exc.status_code is None or exc.status_code >= 500
+        )
+        buffer.defer_chunk(r, chunk_id, fencing_token, 300.0, maybe_applied=maybe_applied)
         raise
     except BaseException as exc:  # deferred by the limiter, a bug, a shutdown: keep the chunk
         buffer.defer_chunk(r, chunk_id, fencing_token, float(getattr(exc, "retry_after", 300.0)))
         raise
+    _count_if_resend(r, chunk, len(todo), task_id)
     emails = [e["lead"]["email"] for e in todo]
     outcomes, notes = classify(emails, answer, resend=chunk.resend)
     counts: dict[str, int] = {}

@@ -9,7 +9,8 @@
   exactly one window apart may reach the server closer together) and its limit lowered by
   ``limiter_limit_margin``.
 - Lanes: ``realtime`` (webhook-driven) may use a window's whole budget; ``bulk`` leaves
-  ``limiter_realtime_reserve`` of every window to realtime, so a backlog never starves webhooks.
+  ``limiter_realtime_reserve`` of every window to realtime, so a backlog never starves webhooks,
+  and borrows it while no realtime work is about (lua.ACQUIRE: work-conserving).
 - A 429 closes the whole key until Retry-After for every process; x-ratelimit headers tighten.
 - ``acquire`` waits at most ``limiter_max_wait_ms``; beyond that it raises RateLimitDeferred with
   the time the task should come back (the task gives its worker slot back, see task_base).
@@ -31,6 +32,7 @@ import redis
 
 from workers.clients.errors import RateLimitDeferred
 from workers.rate_limit import counters, lua
+from workers.rate_limit.learn import Learner
 from workers.settings import get_settings
 
 PREFIX = "leadops:rl"
@@ -175,6 +177,7 @@ class RateLimiter:
         self._observe = self.redis.register_script(lua.OBSERVE)
         self._peek = self.redis.register_script(lua.PEEK)
         self._registered: set[str] = set()
+        self.learner = Learner(self.redis, lambda k: self._k(k, "learn"))
 
     # ---- keys ------------------------------------------------------------------------------
     def _k(self, key_id: str, part: str) -> str:
@@ -211,7 +214,10 @@ class RateLimiter:
         """One atomic decision. Admits now, or says how long until it could."""
         if lane not in LANES:
             raise ValueError(f"unknown lane {lane!r}")
-        caps = self.policy.caps(windows, lane)
+        # Caps from the limits in force (learned ones are lower); the sliding logs stay keyed
+        # by the configured windows, so a change of the learned figure keeps every entry.
+        in_force = self.in_force(key_id, windows)
+        caps = self.policy.caps(in_force, lane)
         keys = [
             self._k(key_id, "penalty"),
             self._k(key_id, "hdr"),
@@ -223,13 +229,19 @@ class RateLimiter:
             lane,
             f"{time.time_ns()}-{os.getpid()}-{os.urandom(4).hex()}",
             int((self.max_wait if max_wait is None else max_wait) * US),
-            self.policy.spacing_us(windows, lane),
+            self.policy.spacing_us(in_force, lane),
             len(caps),
         ]
-        for cap, win_us in caps:
-            argv += [cap, win_us]
+        full = self.policy.caps(in_force, "realtime")
+        for (cap, win_us), (full_cap, _) in zip(caps, full, strict=True):
+            argv += [cap, win_us, full_cap]
         admitted, wait_us, retry_us = self._acquire(keys=keys, args=argv)
         return Decision(bool(admitted), int(wait_us) / US, int(retry_us) / US)
+
+    def in_force(self, key_id: str, windows: Sequence[Window]) -> list[Window]:
+        """The configured windows with the learned limit where it is lower (learn.py)."""
+        limits = self.learner.limits(key_id, [(w.limit, w.seconds) for w in windows])
+        return [Window(lim, w.seconds) for lim, w in zip(limits, windows, strict=True)]
 
     def acquire(self, key_id: str, windows: Sequence[Window], lane: str = "realtime") -> float:
         """Take one token, waiting at most ``max_wait``; returns the seconds waited. Raises
@@ -265,7 +277,12 @@ class RateLimiter:
         windows: Sequence[Window] = (),
     ) -> None:
         """Learn from an answer: 429 -> penalty box for the whole key; x-ratelimit-* headers
-        tighten when the server sees less room than ``windows`` (our own logs) do."""
+        tighten when the server sees less room than ``windows`` (our own logs) do; the key's
+        limits are learned from the same answer (learn.py)."""
+        if windows:
+            self.learner.observe(
+                key_id, status_code, headers, [(w.limit, w.seconds) for w in windows]
+            )
         retry_after = parse_retry_after(_header(headers, "retry-after"))
         remaining_raw = _header(headers, "x-ratelimit-remaining")
         reset = parse_reset(_header(headers, "x-ratelimit-reset"))
@@ -285,7 +302,7 @@ class RateLimiter:
             -1 if reset is None else int(reset * US),
             int(self.default_penalty * US),
         ]
-        for cap, win_us in self.policy.caps(windows, "realtime"):
+        for cap, win_us in self.policy.caps(self.in_force(key_id, windows), "realtime"):
             argv += [cap, win_us]
         self._observe(
             keys=[self._k(key_id, "penalty"), self._k(key_id, "hdr"), self._k(key_id, "stats")]
@@ -332,6 +349,7 @@ class RateLimiter:
         counters = {
             _s(k): float(v) for k, v in self.redis.hgetall(self._k(key_id, "stats")).items()
         }
+        learned = self.in_force(key_id, windows)
         return {
             "key": key_id,
             "service": meta.get("service", "?"),
@@ -340,9 +358,10 @@ class RateLimiter:
                     "window": str(w),
                     "used": int(c),
                     "limit": w.limit,
-                    "remaining": max(0, w.limit - int(c)),
+                    "learned": lw.limit,
+                    "remaining": max(0, lw.limit - int(c)),
                 }
-                for w, c in zip(windows, counts, strict=True)
+                for w, lw, c in zip(windows, learned, counts, strict=True)
             ],
             "penalty_seconds": max(0, int(pen) - int(now)) / US,
             "header_remaining": int(hdr_rem) if int(hdr_until) > int(now) else None,

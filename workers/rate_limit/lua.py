@@ -7,12 +7,14 @@ Redis Cluster.
 ACQUIRE
   KEYS: penalty, header budget, stats, horizon, realtime-waiting marker, then one sliding-log
   ZSET per window.
-  ARGV: lane, member, max_wait_us, spacing_us, n, then n pairs (cap, window_us).
+  ARGV: lane, member, max_wait_us, spacing_us, n, then n triples (cap, window_us, full cap).
   A window admits when fewer than ``cap`` entries lie in (now - window_us, now]. ``cap`` is the
-  lane's share (bulk leaves the realtime reserve untouched); ``window_us`` includes the safety
-  padding. On admission one entry is added to every window at once. A realtime request that
-  must wait sets the marker until it expects its token; bulk takes none before then, so
-  webhook-driven work gets the next free slot even in windows too small for a reserve.
+  lane's share (bulk leaves the realtime reserve untouched while realtime work is about: one
+  waits, or one was admitted within the longest window; otherwise bulk may use the full cap,
+  so the lanes are work-conserving); ``window_us`` includes the safety padding. On admission
+  one entry is added to every window at once. A realtime request that must wait sets the
+  marker until it expects its token; bulk takes none before then, so webhook-driven work gets
+  the next free slot even in windows too small for a reserve.
   Returns {admitted, wait_us, retry_after_us}: wait_us is how long until every window, the
   penalty box and the header budget would admit; when it exceeds max_wait_us the caller will
   reschedule instead of sleeping, and retry_after_us is a slot on the lane's deferral horizon, so
@@ -58,10 +60,21 @@ if lane == 'bulk' then
   if rt > now then wait = math.max(wait, rt - now) end
 end
 
+-- Work-conserving: bulk borrows the realtime reserve while no realtime request waits and
+-- none was admitted within the longest window (a lone bulk upload reaches the full limit).
+local lend = false
+if lane == 'bulk' and wait == 0 then
+  local longest = 0
+  for i = 1, n do longest = math.max(longest, tonumber(ARGV[4 + 3 * i])) end
+  local rtlast = tonumber(redis.call('HGET', KEYS[4], 'rtlast') or '0')
+  lend = now - rtlast > longest
+end
+
 for i = 1, n do
   local key = KEYS[5 + i]
-  local cap = tonumber(ARGV[4 + 2 * i])
-  local win = tonumber(ARGV[5 + 2 * i])
+  local cap = tonumber(ARGV[3 + 3 * i])
+  local win = tonumber(ARGV[4 + 3 * i])
+  if lend then cap = tonumber(ARGV[5 + 3 * i]) end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
   local count = redis.call('ZCARD', key)
   if count >= cap then
@@ -97,11 +110,12 @@ end
 
 for i = 1, n do
   local key = KEYS[5 + i]
-  local win = tonumber(ARGV[5 + 2 * i])
+  local win = tonumber(ARGV[4 + 3 * i])
   redis.call('ZADD', key, now, member)
   redis.call('PEXPIRE', key, math.floor(win / 1000) + 1000)
 end
 if hdr_active then redis.call('HINCRBY', KEYS[2], 'remaining', -1) end
+if lane == 'realtime' then redis.call('HSET', KEYS[4], 'rtlast', now) end
 redis.call('HINCRBY', KEYS[3], 'admitted:' .. lane, 1)
 return {1, 0, 0}
 """

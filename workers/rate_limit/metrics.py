@@ -53,6 +53,12 @@ class LimiterCollector(Collector):
             "Tokens used in the current sliding window",
             labels=["key", "window"],
         )
+        learned = GaugeMetricFamily(
+            "leadops_ratelimit_window_limit",
+            "The window's limit in force: the configured one, or lower when learned from the "
+            "server's answers",
+            labels=["key", "window"],
+        )
         for key_id in limiter.known_keys():
             st = limiter.status(key_id)
             for field, value in st["counters"].items():
@@ -62,9 +68,11 @@ class LimiterCollector(Collector):
             penalty.add_metric([key_id], st["penalty_seconds"])
             for w in st["windows"]:
                 used.add_metric([key_id, w["window"]], w["used"])
+                learned.add_metric([key_id, w["window"]], w["learned"])
         yield from families.values()
         yield penalty
         yield used
+        yield learned
 
 
 def render_limiter_metrics(client: Any = None) -> bytes:

@@ -386,3 +386,31 @@ def test_openapi_documents_the_clay_contract(gateway) -> None:
     assert clay["required"] == ["email"]
     assert {"first_name", "custom_fields", "campaign_id", "row_id"} <= set(clay["properties"])
     assert gateway.client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("email", ["ann.@example.com", "u5@müller.de", ".ann@example.com"])
+def test_clay_address_the_upload_would_refuse_is_422_naming_the_email_field(
+    gateway, email: str
+) -> None:
+    resp = post(gateway, "/v1/acme/clay", P.clay_row(4, email=email), headers=CLAY)
+    assert resp.status_code == 422
+    assert ("email",) in {tuple(e["loc"]) for e in resp.json()["errors"]}
+
+
+def test_clay_punycode_address_is_accepted_and_enqueued_as_received(gateway) -> None:
+    resp = post(gateway, "/v1/acme/clay", P.clay_row(5, email="u5@xn--mller-kva.de"), headers=CLAY)
+    assert resp.status_code == 202
+
+
+def test_clay_row_with_more_custom_fields_than_the_account_allows_is_422_naming_the_field(
+    gateway,
+) -> None:
+    """The default is Smartlead's older cap, 20 (clay_intake.max_custom_fields)."""
+    fields = {f"f{i}": i for i in range(21)}
+    resp = post(gateway, "/v1/acme/clay", P.clay_row(6, custom_fields=fields), headers=CLAY)
+    assert resp.status_code == 422
+    [err] = resp.json()["errors"]
+    assert err["loc"] == ["custom_fields"] and "at most 20" in err["msg"]
+    fields.pop("f20")
+    resp = post(gateway, "/v1/acme/clay", P.clay_row(7, custom_fields=fields), headers=CLAY)
+    assert resp.status_code == 202

@@ -56,7 +56,7 @@ def test_celery_config_is_json_only_late_ack_and_prefetch_one() -> None:
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
-    assert conf.worker_send_task_events and conf.task_send_sent_event
+    assert conf.worker_send_task_events and not conf.task_track_started
     assert conf.task_soft_time_limit < conf.task_time_limit
     assert conf.broker_transport_options["visibility_timeout"] >= 3600
     assert {q.name for q in conf.task_queues} == set(ALL_QUEUES)
@@ -98,3 +98,17 @@ def test_published_argsrepr_is_redacted() -> None:
     headers = {"argsrepr": "('https://x/?api_key=SUPERSECRET1',)", "kwargsrepr": "{}"}
     _redact_published_args(headers=headers)
     assert "SUPERSECRET1" not in headers["argsrepr"]
+
+
+def test_tasks_the_gateway_enqueues_write_no_result_and_the_accept_sends_no_events() -> None:
+    """Nobody can read a gateway-enqueued task's result (its id never leaves the gateway), so
+    none is stored; the per-lead accept sends no monitoring events; ping still stores one."""
+    from workers import task_names
+    from workers.celery_app import app
+
+    app.loader.import_default_modules()
+    for name in task_names.GATEWAY_TASK_NAMES:
+        assert app.tasks[name].ignore_result, name
+    assert app.tasks[task_names.ACCEPT_LEAD].send_events is False
+    assert app.tasks[task_names.UPLOAD_CHUNK].send_events is True
+    assert app.tasks[task_names.PING].ignore_result is False

@@ -124,3 +124,19 @@ def test_parse_retry_after_accepts_seconds_dates_and_garbage() -> None:
     assert parse_retry_after(None, default=3.0) == 3.0
     assert parse_retry_after("soon", default=2.0) == 2.0
     assert 0.0 <= parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") <= 0.0
+
+
+def test_a_400_keeps_smartleads_own_message_beside_the_status_phrase() -> None:
+    """{"error": "Bad Request", "message": ...}: the reason must not be lost (issue 17)."""
+    import httpx
+
+    from workers.clients.http import error_for
+
+    response = httpx.Response(
+        400,
+        json={"error": "Bad Request", "message": "custom_fields: at most 20 fields per lead"},
+        request=httpx.Request("POST", "https://server.smartlead.ai/api/v1/campaigns/1/leads"),
+    )
+    err = error_for(response, service="smartlead", method="POST", path="/campaigns/1/leads")
+    assert err is not None and err.status_code == 400
+    assert "Bad Request: custom_fields: at most 20 fields per lead" in err.message

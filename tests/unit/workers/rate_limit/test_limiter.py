@@ -183,8 +183,25 @@ def test_headers_never_loosen_and_are_ignored_when_ours_are_stricter(fake_redis,
 def test_bulk_leaves_the_realtime_reserve_untouched(fake_redis, clock) -> None:
     windows = [Window(10, 2.0)]
     lim = make(fake_redis, clock, reserve=0.2)
-    assert take(lim, 10, windows, "bulk") == [True] * 8 + [False, False]
+    assert take(lim, 1, windows, "realtime") == [True]  # realtime work is about
+    assert take(lim, 10, windows, "bulk") == [True] * 7 + [False, False, False]
     assert take(lim, 3, windows, "realtime") == [True, True, False]
+    assert lim.policy.caps([Window(1, 1.0)], "bulk")[0][0] == 1  # never a zero cap
+
+
+def test_a_lone_bulk_upload_borrows_the_reserve_until_realtime_work_shows_up(
+    fake_redis, clock
+) -> None:
+    """Work-conserving lanes: no realtime admission within the window, bulk gets all 10; once a
+    realtime request has been admitted, bulk again leaves the reserve for the next window."""
+    windows = [Window(10, 2.0)]
+    lim = make(fake_redis, clock, reserve=0.2)
+    assert take(lim, 11, windows, "bulk") == [True] * 10 + [False]
+    clock.advance(2.0)
+    assert take(lim, 1, windows, "realtime") == [True]
+    assert take(lim, 9, windows, "bulk") == [True] * 7 + [False, False]
+    clock.advance(2.1)  # a whole window without realtime work: bulk borrows the reserve again
+    assert take(lim, 11, windows, "bulk") == [True] * 10 + [False]
     assert lim.policy.caps([Window(1, 1.0)], "bulk")[0][0] == 1  # never a zero cap
 
 
