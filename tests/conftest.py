@@ -22,6 +22,8 @@ os.environ["LEADOPS_REDIS_URL"] = TEST_REDIS_URL
 os.environ["LEADOPS_ENV"] = "test"
 os.environ["LEADOPS_SECRET_KEY"] = TEST_SECRET_KEY
 os.environ.pop("LEADOPS_DATABASE_URL", None)
+# Test workers start and stop by the dozen: no start-up sync with neighbours (about 1 s each).
+os.environ["LEADOPS_WORKER_MINGLE"] = "false"
 
 # The module-level Celery app reads the broker URL once, at import: import it now, on the test
 # Redis, so that no test which points this process at a Redis of its own (the fault tests) can

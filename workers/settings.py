@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     reaper_grace_seconds: float = 15.0
 
     worker_concurrency: int = 4
+    # Mingle (sync with the other workers at start) and gossip: on in production; the test
+    # suite, which starts dozens of short-lived workers, turns them off (~1 s per start).
+    worker_mingle: bool = True
     # prefork by default: Celery's per-task time limits need it, and the scheduled runs' locks
     # and the onboarding saga's leases are sized from the hard time limit. ``threads`` (one
     # process, ~1/4 the memory: the tasks mostly wait on HTTP and Redis) keeps the chunk

@@ -62,6 +62,8 @@ def worker(
     ]
     if hostname:
         argv += ["-n", hostname]
+    if not get_settings().worker_mingle:
+        argv += ["--without-mingle", "--without-gossip"]
     app.worker_main(argv)
 
 
