@@ -40,9 +40,10 @@ def test_a_plan_stricter_on_the_server_is_learned_once_and_shared_by_two_process
     st = _stats(sandbox, key_hash)
     # every call went through (a 429 is retried after Retry-After),
     assert st["requests_by_status"].get("200", 0) == 16
-    # and the 429s are bounded by what was in flight before the first answer (4 threads)
+    # and the 429s are bounded by what was in flight before the first answer (4 pool slots)
     assert st["rate_limited"] <= 4
-    assert len({v["pid"] for v in values}) == 2
+    # several processes took part (2 workers; with prefork each runs its calls in children)
+    assert len({v["pid"] for v in values}) >= 2
     from workers.rate_limit.limiter import get_limiter, key_id
 
     windows = get_limiter().status(key_id("smartlead", api_key))["windows"]
