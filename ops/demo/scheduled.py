@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ops.demo.context import DemoContext, console, wait_until
 from tasks.schedule_probe.flow import LISTINGS_KEY
+from tasks.schedule_probe.tasks import CHECK as PROBE  # registers the check in this process
 from workers.accounts import set_automation
 from workers.celery_app import app
 from workers.db import session_scope
@@ -22,7 +23,7 @@ from workers.scheduling.manual import request_run
 from workers.scheduling.records import ScheduledRun
 from workers.task_names import DISPATCH_CHECK
 
-CHECK = "schedule_probe"
+CHECK = PROBE.name
 AGENCY_KEY = "sl-demo-agency-shared"
 OWN_KEY = "sl-demo-sched-own"
 # (slug, time zone, key, client id): the first two share the agency key.
