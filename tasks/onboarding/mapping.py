@@ -8,13 +8,19 @@ naming the field. No I/O here: unit tests drive these with tables.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from workers.automations import OnboardingTemplate
-from workers.clients.smartlead_models import Campaign, SequenceStep, SequenceVariant
+from workers.clients.smartlead_models import (
+    MIN_GAP_MINUTES,
+    Campaign,
+    SequenceStep,
+    SequenceVariant,
+    normalise_hour,
+    read_weekdays,
+)
 
 
 class MappingError(ValueError):
@@ -78,38 +84,25 @@ def settings_body(
 
 
 # ---- schedule ----------------------------------------------------------------------------
-MIN_TIME_BETWEEN_EMAILS = 3  # minutes: the API's floor
-_HOUR_RE = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::\d{2})?$")
-
-
 def hhmm(value: Any, field: str) -> str:
     """An hour as the schedule write wants it: "9" / 9 -> "09:00", "9:30" -> "09:30",
     "17:30:00" -> "17:30"."""
     if value is None or isinstance(value, bool):
         raise MappingError(field, "missing")
-    match = _HOUR_RE.match(str(value).strip())
-    if not match:
-        raise MappingError(field, f"{value!r} is not an hour (H, HH or HH:MM)")
-    hour, minute = int(match.group(1)), int(match.group(2) or 0)
-    if hour > 23 or minute > 59:
-        raise MappingError(field, f"{value!r} is not an hour of the day")
-    return f"{hour:02d}:{minute:02d}"
+    hour = normalise_hour(value)
+    if hour is None:
+        raise MappingError(field, f"{value!r} is not an hour of the day (H, HH or HH:MM)")
+    return hour
 
 
 def day_numbers(value: Any, field: str = "scheduler_cron_value.days") -> list[int]:
     """Send days as 0 = Sunday .. 6 = Saturday; a 7 (ISO numbering, seen once) is Sunday."""
     if not isinstance(value, list | tuple) or not value:
         raise MappingError(field, "no send days")
-    days: set[int] = set()
-    for item in value:
-        try:
-            day = int(str(item).strip())
-        except ValueError:
-            raise MappingError(field, f"{item!r} is not a day number") from None
-        if not 0 <= day <= 7:
-            raise MappingError(field, f"{day} is not a day number (0-6, or 7 for Sunday)")
-        days.add(0 if day == 7 else day)
-    return sorted(days)
+    days = read_weekdays(value)
+    if days is None:
+        raise MappingError(field, f"{value!r} holds a non-day (0-6, or 7 for Sunday)")
+    return days
 
 
 def schedule_body(campaign: Campaign, *, timezone: str | None) -> dict[str, Any] | None:
@@ -130,7 +123,7 @@ def schedule_body(campaign: Campaign, *, timezone: str | None) -> dict[str, Any]
         "days_of_the_week": day_numbers(cron.get("days")),
         "start_hour": hhmm(cron.get("startHour"), "scheduler_cron_value.startHour"),
         "end_hour": hhmm(cron.get("endHour"), "scheduler_cron_value.endHour"),
-        "min_time_btw_emails": max(MIN_TIME_BETWEEN_EMAILS, campaign.min_time_btwn_emails),
+        "min_time_btw_emails": max(MIN_GAP_MINUTES, campaign.min_time_btwn_emails),
         "max_new_leads_per_day": campaign.max_leads_per_day,
     }
 

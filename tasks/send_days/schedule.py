@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from workers.clients.smartlead_models import MIN_GAP_MINUTES, Campaign, Schedule, normalise_hour
+from workers.clients.smartlead_models import (
+    MIN_GAP_MINUTES,
+    Campaign,
+    Schedule,
+    normalise_hour,
+    read_weekdays,
+)
 
 
 @dataclass(frozen=True)
@@ -27,20 +33,7 @@ class ScheduleRead:
     notes: tuple[str, ...] = field(default_factory=tuple)  # read quirks fixed on the way
 
 
-def read_days(value: Any) -> list[int] | None:
-    """Weekday numbers 0 = Sunday .. 6; a 7 is read as Sunday; None if any is not a weekday."""
-    if not isinstance(value, list | tuple) or not value:
-        return None
-    out: set[int] = set()
-    for item in value:
-        try:
-            day = int(str(item).strip())
-        except ValueError:
-            return None
-        if not 0 <= day <= 7:
-            return None
-        out.add(0 if day == 7 else day)
-    return sorted(out)
+read_days = read_weekdays  # 0 = Sunday .. 6; a 7 read as Sunday; None if any is not a weekday
 
 
 def _gap(value: Any) -> int | None:

@@ -132,6 +132,23 @@ def normalise_hour(value: Any) -> str | None:
     return f"{hh:02d}:{mm:02d}"
 
 
+def read_weekdays(value: Any) -> list[int] | None:
+    """``scheduler_cron_value.days`` as the write wants them: 0 = Sunday .. 6, sorted, once;
+    a 7 (ISO numbering, seen once) is Sunday. None when empty or any item is not a weekday."""
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    days: set[int] = set()
+    for item in value:
+        try:
+            day = int(str(item).strip())
+        except ValueError:
+            return None
+        if not 0 <= day <= 7:
+            return None
+        days.add(0 if day == 7 else day)
+    return sorted(days)
+
+
 class DuplicatedCampaign(_Answer):
     """POST /campaigns/{id}/duplicate (documented 2026, unconfirmed live)."""
 
@@ -464,6 +481,7 @@ __all__ = [
     "SavedClient",
     "Schedule",
     "normalise_hour",
+    "read_weekdays",
     "SeqDelay",
     "SequenceStep",
     "SequenceVariant",
