@@ -12,11 +12,10 @@ from tasks.blocklist import flow
 from workers.celery_app import app
 from workers.clients.factory import smartlead_for
 from workers.task_base import ApiTask
+from workers.task_names import HANDLE_UNSUBSCRIBE, PUSH_BLOCK
 
 
-@app.task(
-    base=ApiTask, bind=True, name="tasks.blocklist.handle_unsubscribe", automation="blocklist"
-)
+@app.task(base=ApiTask, bind=True, name=HANDLE_UNSUBSCRIBE, automation="blocklist")
 def handle_unsubscribe(
     self: ApiTask,
     account_id: int,
@@ -32,7 +31,7 @@ def handle_unsubscribe(
     )
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.blocklist.push_to_account", automation="blocklist")
+@app.task(base=ApiTask, bind=True, name=PUSH_BLOCK, automation="blocklist")
 def push_to_account(self: ApiTask, blocked_id: int, account_id: int) -> dict[str, Any]:
     """Add one blocked address to one account's Smartlead global block list, at most once."""
     return flow.push_one(

@@ -28,10 +28,11 @@ from workers.db import session_scope
 from workers.logging import get_logger
 from workers.models import Account, ContactSyncState, LeadOutcome, ProcessedEvent
 from workers.redis_client import redis_client
+from workers.task_names import NOTIFY_CRM_SLACK
 
 log = get_logger("tasks.crm_sync.sync")
 
-NOTIFY_TASK = "tasks.crm_sync.notify_slack"
+NOTIFY_TASK = NOTIFY_CRM_SLACK
 LOCK_TIMEOUT = 120.0  # a crashed holder frees the contact after this
 LOCK_WAIT = 5.0  # then give the slot back and run again shortly
 

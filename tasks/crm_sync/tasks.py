@@ -15,11 +15,10 @@ from tasks.crm_sync import sync as crm_sync
 from workers.celery_app import app
 from workers.clients.factory import hubspot_for, slack_for
 from workers.task_base import ApiTask
+from workers.task_names import HANDLE_SMARTLEAD_EVENT, NOTIFY_CRM_SLACK
 
 
-@app.task(
-    base=ApiTask, bind=True, name="tasks.crm_sync.handle_smartlead_event", automation="crm_sync"
-)
+@app.task(base=ApiTask, bind=True, name=HANDLE_SMARTLEAD_EVENT, automation="crm_sync")
 def handle_smartlead_event(
     self: ApiTask, account_id: int, event_id: str, event_type: str, event: dict[str, Any]
 ) -> dict[str, Any]:
@@ -29,7 +28,7 @@ def handle_smartlead_event(
     )
 
 
-@app.task(base=ApiTask, bind=True, name="tasks.crm_sync.notify_slack", automation="crm_sync")
+@app.task(base=ApiTask, bind=True, name=NOTIFY_CRM_SLACK, automation="crm_sync")
 def notify_slack(
     self: ApiTask,
     account_id: int,

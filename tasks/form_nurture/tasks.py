@@ -12,12 +12,13 @@ from typing import Any
 from tasks.form_nurture import flow as form_nurture
 from workers.celery_app import app
 from workers.task_base import ApiTask
+from workers.task_names import HANDLE_FORM_SUBMISSION
 
 
 @app.task(
     base=ApiTask,
     bind=True,
-    name="tasks.form_nurture.handle_submission",
+    name=HANDLE_FORM_SUBMISSION,
     automation="form_nurture",
     soft_time_limit=30,
     time_limit=60,

@@ -17,6 +17,7 @@ from workers.clients.factory import smartlead_for
 from workers.clients.smartlead import SmartleadClient
 from workers.db import session_scope
 from workers.task_base import ApiTask
+from workers.task_names import LIMITER_PROBE_CALL, LIMITER_PROBE_CELERY_RATE_LIMIT
 
 
 def _client(account_id: int, lane: str, gated: bool) -> SmartleadClient:
@@ -41,7 +42,7 @@ def _call(client: SmartleadClient, campaign_id: int | None, leads: int, tag: str
 @app.task(
     base=ApiTask,
     bind=True,
-    name="tasks.limiter_probe.call",
+    name=LIMITER_PROBE_CALL,
     max_retries=3,
     automation="limiter_probe",
 )
@@ -64,7 +65,7 @@ def call(
     }
 
 
-@app.task(bind=True, name="tasks.limiter_probe.call_celery_rate_limit", rate_limit=None)
+@app.task(bind=True, name=LIMITER_PROBE_CELERY_RATE_LIMIT, rate_limit=None)
 def call_celery_rate_limit(
     self: Any, account_id: int, campaign_id: int | None = None, leads: int = 0
 ) -> dict[str, Any]:

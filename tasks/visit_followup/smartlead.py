@@ -28,7 +28,7 @@ from workers.logging import get_logger
 from workers.models import LeadOutcome
 from workers.redis_client import redis_client
 
-log = get_logger("tasks.visit_followup.flow")
+log = get_logger("tasks.visit_followup.smartlead")
 
 STATS_MAX_PAGES = 10  # replied statistics read per campaign and look-up (100 rows a page)
 # A failed statistics call is tried this often in all, pausing 0.5 s, 1 s (at most 2 s for a

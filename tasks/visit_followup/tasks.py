@@ -14,12 +14,13 @@ from tasks.visit_followup.flow import Visit
 from tasks.visit_followup.smartlead import run_visit
 from workers.celery_app import app
 from workers.task_base import ApiTask
+from workers.task_names import HANDLE_VISIT
 
 
 @app.task(
     base=ApiTask,
     bind=True,
-    name="tasks.visit_followup.handle_visit",
+    name=HANDLE_VISIT,
     automation="visit_followup",
     soft_time_limit=60,
     time_limit=120,

@@ -13,7 +13,7 @@ from typing import Any
 
 from celery.schedules import crontab, schedule
 
-DISPATCH_TASK = "tasks.scheduling.dispatch"
+from workers.task_names import DISPATCH_CHECK as DISPATCH_TASK
 
 
 def tick_schedule(seconds: float) -> Any:
